@@ -1,0 +1,43 @@
+"""Part 6: check for understanding. Otter exception-based test file."""
+
+import math
+
+from otter.test_files import test_case
+
+from grader.checks import check, check_step
+
+OK_FORMAT = False
+name = "Part 6: concepts"
+
+LETTERS = ("a", "b", "c", "d")
+
+
+@test_case(name="6.1 gradient_descent returns the n_steps + 1 positions", points=1, hidden=False)
+def test_gradient_descent_shape(gradient_descent):
+    check_step(gradient_descent)
+    for (rate, n_steps, x0), positions in zip(gradient_descent.value["cases"],
+                                              gradient_descent.value["outputs"]):
+        check(len(positions) == n_steps + 1 and positions[0] == x0,
+              f"{n_steps + 1} positions starting at x0={x0} for n_steps={n_steps}",
+              f"{len(positions)} positions starting at {positions[0] if positions else None}",
+              "include the starting point, then append one position per step")
+
+
+@test_case(name="6.3 iterations_per_epoch returns integers", points=1, hidden=False)
+def test_iterations_type(iterations_per_epoch):
+    check_step(iterations_per_epoch)
+    for value in iterations_per_epoch.value["outputs"]:
+        check(isinstance(value, int), "an int", repr(value), "use math.ceil or integer arithmetic")
+
+
+@test_case(name="6.5 every answer is one of 'a', 'b', 'c', 'd'", points=1, hidden=False)
+def test_answers_format(concepts):
+    check_step(concepts)
+    for question, answer in concepts.value["answers"].items():
+        check(isinstance(answer, str) and answer.strip().lower() in LETTERS,
+              f"{question} to be one of {LETTERS}", repr(answer), "set it to a letter string")
+
+
+def _answer(concepts, question):
+    value = concepts.value["answers"][question]
+    return value.strip().lower() if isinstance(value, str) else None

@@ -1,0 +1,142 @@
+"""Grading configuration: what data, which settings and what limits each part runs with.
+
+Two profiles share one shape: ``GRADE`` (the autograder and ``make grade``; thresholds
+are calibrated for it) and ``CHECK`` (the student's self-check: tiny, public tests only).
+"""
+
+import dataclasses
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_ROOT = PACKAGE_DIR.parent
+TESTS_DIR = PACKAGE_DIR / "tests"
+CALIBRATION_FILE = PACKAGE_DIR / "calibration.json"
+
+#: The modules a submission holds, by part. Each is imported from the submission folder.
+STUDENT_MODULES = ("normalization", "architecture", "training", "experiments", "concepts")
+
+#: Environment variable that overrides the grading seed (used by the 20-seed check).
+SEED_ENV_VAR = "TRAIN_GRADER_SEED"
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """One grading configuration.
+
+    Attributes
+    ----------
+    name : str
+    n_per_class : int
+        Drawings per class taken from the data source.
+    n_train, n_val, n_test : int
+        Split sizes. ``test`` is the held-out set: it never enters the sandbox.
+    epochs, batch_size, learning_rate, optimizer
+        Defaults every experiment run uses unless the experiment sweeps that knob.
+    batch_sizes, learning_rates, optimizers : tuple
+        The settings the sweeps of Parts 3-5 are called with.
+    seed : int
+        Training seed passed to the student's functions and used by the sandbox.
+    data_seed : int
+        Seed of the synthetic data and of the split (fixed: it defines the data).
+    """
+
+    name: str
+    n_per_class: int
+    n_train: int
+    n_val: int
+    n_test: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    optimizer: str
+    batch_sizes: tuple
+    learning_rates: tuple
+    optimizers: tuple
+    seed: int = 0
+    data_seed: int = 0
+
+    def with_seed(self, seed):
+        """A copy of this profile with another training seed."""
+        return dataclasses.replace(self, seed=int(seed))
+
+
+GRADE = Profile(
+    name="grade",
+    n_per_class=400,
+    n_train=2000,
+    n_val=1000,
+    n_test=1000,
+    epochs=3,
+    batch_size=32,
+    learning_rate=0.001,
+    optimizer="adam",
+    batch_sizes=(16, 128),
+    learning_rates=(1.0, 0.001),
+    optimizers=("sgd", "adam", "rmsprop"),
+)
+
+CHECK = Profile(
+    name="check",
+    n_per_class=60,
+    n_train=300,
+    n_val=150,
+    n_test=150,
+    epochs=2,
+    batch_size=32,
+    learning_rate=0.001,
+    optimizer="adam",
+    batch_sizes=(32, 128),
+    learning_rates=(1.0, 0.001),
+    optimizers=("sgd", "adam"),
+)
+
+PROFILES = {profile.name: profile for profile in (GRADE, CHECK)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Resource limits for one part's sandboxed process (and everything it starts).
+
+    Attributes
+    ----------
+    wall_seconds : float
+        Wall-clock limit of the part.
+    cpu_seconds : int
+        CPU-time limit (RLIMIT_CPU) of the part's process.
+    memory_mb : int
+        Resident memory of the part's whole process tree, on top of the worker's baseline.
+    max_processes : int
+        Processes and threads the sandbox user may have (RLIMIT_NPROC; dedicated user only).
+    max_file_mb : int
+        Largest file the part may write (RLIMIT_FSIZE).
+    output_kb : int
+        Student-visible output kept per part (the tail of stdout and stderr).
+    """
+
+    wall_seconds: float = 120.0
+    cpu_seconds: int = 240
+    memory_mb: int = 1024
+    max_processes: int = 512
+    max_file_mb: int = 64
+    output_kb: int = 8
+
+    @classmethod
+    def from_env(cls, environ=None):
+        """Limits with overrides from ``TRAIN_GRADER_<FIELD>`` environment variables,
+        e.g. ``TRAIN_GRADER_WALL_SECONDS=300``."""
+        environ = os.environ if environ is None else environ
+        defaults = cls()
+        values = {}
+        for field in dataclasses.fields(cls):
+            variable = f"TRAIN_GRADER_{field.name.upper()}"
+            raw = environ.get(variable)
+            if not raw:
+                continue
+            cast = type(getattr(defaults, field.name))
+            try:
+                values[field.name] = cast(raw)
+            except ValueError as error:
+                raise ValueError(f"{variable}={raw!r}: expected a {cast.__name__} "
+                                 f"for the {field.name} limit") from error
+        return dataclasses.replace(defaults, **values)

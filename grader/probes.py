@@ -1,0 +1,524 @@
+"""Probes: the grader's code that calls the student's functions inside the sandboxed part
+process and writes what came back to the part's output folder.
+
+Each part is a list of steps. A step calls student code with the grader's inputs and
+returns ``(value, arrays)``: ``value`` is JSON-able, ``arrays`` a dict of NumPy arrays.
+The step's outcome goes to ``<step>.json`` (and ``<step>.npz``) as soon as it ends, so a
+crash later in the part keeps earlier results. Everything written here is treated by the
+scorer as untrusted input.
+
+Runs with TensorFlow imported; never imported by the trusted grading process.
+"""
+
+import importlib
+import json
+import math
+import os
+import sys
+import traceback
+import types
+
+import numpy as np
+
+from grader.config import Profile
+
+keras = None  # set by prepare_worker()
+
+#: Optimizer names build_model must accept.
+OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop", "adagrad", "nadam")
+NORMALIZE_SAMPLE_ROWS = 200
+
+
+def prepare_worker():
+    """Import TensorFlow and Keras once in the worker, before any fork."""
+    global keras
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    import keras as keras_module
+    tf.config.experimental.enable_op_determinism()
+    keras = keras_module
+    try:  # load the grader-only reference builder now, while its file is still readable
+        from grader import reference_model  # noqa: F401
+    except ImportError:  # the student bundle does not ship it; the self-check does not need it
+        pass
+
+
+# ----------------------------------------------------------------------------- helpers
+
+class StepError(Exception):
+    """A problem with what student code returned, phrased for the student."""
+
+
+def student_traceback(error, submission_dir):
+    """The error and the last frames of the traceback that lie in the student's files."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(frame.filename).startswith(submission_dir + os.sep)]
+    lines = []
+    for frame in frames[-6:]:
+        lines.append(f'  File "{os.path.basename(frame.filename)}", line {frame.lineno}, '
+                     f"in {frame.name}")
+        if frame.line:
+            lines.append(f"    {frame.line}")
+    if isinstance(error, SystemExit):
+        summary = f"your code called sys.exit({error.code!r}) (or exit()); return a value instead"
+    elif isinstance(error, EOFError):
+        summary = "your code tried to read from standard input (input()); the grader provides none"
+    else:
+        summary = f"{type(error).__name__}: {error}"
+    if isinstance(error, SyntaxError) and error.filename:
+        lines.append(f'  File "{os.path.basename(error.filename)}", line {error.lineno}')
+        if error.text:
+            lines.append(f"    {error.text.strip()}")
+    summary = summary.replace(submission_dir + os.sep, "")
+    return {"type": type(error).__name__, "summary": summary[:2000], "traceback": "\n".join(lines)}
+
+
+def to_float_list(values, what):
+    """Per-epoch values as a list of floats, or StepError."""
+    try:
+        return [float(np.asarray(v)) for v in values]
+    except (TypeError, ValueError) as error:
+        raise StepError(f"{what} must be a list of numbers, one per epoch ({error})") from None
+
+
+def history_to_json(history, what):
+    """Validate one returned history dict and make it JSON-able."""
+    if isinstance(history, keras.callbacks.History):
+        raise StepError(f"{what} is a keras History object; return history.history "
+                        "(a dict of per-epoch lists)")
+    if not isinstance(history, dict):
+        raise StepError(f"{what} should be a dict of per-epoch lists, got {type(history).__name__}")
+    return {str(name): to_float_list(values, f"{what}[{name!r}]") for name, values in history.items()}
+
+
+def key_to_json(key):
+    """A result key with its type, so the scorer can match it to a setting."""
+    if isinstance(key, (bool, np.bool_)):
+        return {"type": "other", "repr": repr(key)[:80]}
+    if isinstance(key, (int, np.integer)):
+        return {"type": "int", "value": int(key)}
+    if isinstance(key, (float, np.floating)):
+        return {"type": "float", "value": float(key) if math.isfinite(float(key)) else None}
+    if isinstance(key, str):
+        return {"type": "str", "value": key[:200]}
+    return {"type": "other", "repr": repr(key)[:80]}
+
+
+# ------------------------------------------------------------------- grader model builder
+
+class RecordingBuilder:
+    """The model builder passed to the student's experiments as ``build_fn``.
+
+    Builds each model with ``make_model`` (the grader's reference architecture when
+    grading, so Part 2 mistakes do not cost experiment points; the student's own
+    ``build_model`` in the self-check) and records every call and every ``fit`` of the
+    models it built: the arguments, the optimizer steps taken and a copy of the weights
+    right after each fit. The scorer re-evaluates those weights on held-out data the
+    student code never receives.
+    """
+
+    def __init__(self, make_model):
+        self.make_model = make_model
+        self.models = []
+        self.fits = []
+
+    def __call__(self, n_classes=10, *, optimizer="adam", learning_rate=0.001, input_dim=784,
+                 input_scale=None):
+        model = self.make_model(n_classes, optimizer=optimizer, learning_rate=learning_rate,
+                                input_dim=input_dim, input_scale=input_scale)
+        index = len(self.models)
+        self.models.append({"n_classes": int(n_classes), "optimizer": str(optimizer).lower(),
+                            "learning_rate": float(learning_rate), "input_dim": int(input_dim),
+                            "input_scale": None if input_scale is None else float(input_scale)})
+        original_fit = model.fit
+        builder = self
+
+        def recording_fit(x=None, y=None, batch_size=None, epochs=1, *args, **kwargs):
+            validation = kwargs.get("validation_data")
+            record = {
+                "model": index,
+                "batch_size": batch_size,
+                "epochs": epochs,
+                "x_shape": list(np.shape(x)) if isinstance(x, np.ndarray) else None,
+                "x_max": float(np.max(x)) if isinstance(x, np.ndarray) and x.size else None,
+                "x_dtype": str(x.dtype) if isinstance(x, np.ndarray) else type(x).__name__,
+                "validation_rows": (len(validation[0]) if isinstance(validation, (tuple, list))
+                                    and len(validation) >= 2 else None),
+                "iterations_before": int(model.optimizer.iterations.numpy()),
+            }
+            builder.fits.append(record)
+            result = original_fit(x, y, batch_size, epochs, *args, **kwargs)
+            record["iterations_after"] = int(model.optimizer.iterations.numpy())
+            record["weights"] = [np.array(w) for w in model.get_weights()]
+            return result
+
+        object.__setattr__(model, "fit", recording_fit)
+        return model
+
+    def to_json(self):
+        fits = [{k: v for k, v in fit.items() if k != "weights"} for fit in self.fits]
+        return {"models": self.models, "fits": fits}
+
+    def arrays(self):
+        return {f"fit{i}_w{j}": w for i, fit in enumerate(self.fits)
+                for j, w in enumerate(fit.get("weights", []))}
+
+
+# ------------------------------------------------------------------------------- steps
+
+class Context:
+    """What a step can use: the student's modules, the data, the profile, a log folder."""
+
+    def __init__(self, data, request):
+        self.data = data
+        self.profile = Profile(**{k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in request["profile"].items()})
+        self.submission_dir = os.path.abspath(request["submission"])
+        self.outdir = os.path.abspath(request["outdir"])
+        self.use_reference_model = bool(request.get("reference_model"))
+
+    def module(self, name):
+        return importlib.import_module(name)
+
+    def model_maker(self):
+        """The grader's reference builder when grading; the student's own in the self-check."""
+        if self.use_reference_model:
+            from grader import reference_model
+            return reference_model.builder(keras)
+        return self.module("architecture").build_model
+
+    def log_dir(self, step_name):
+        return os.path.join(self.outdir, f"{step_name}_logs")
+
+    def normalized(self, split):
+        return self.data[f"x_{split}"].astype(np.float32) / np.float32(255.0)
+
+
+def step_normalize(ctx):
+    sample = ctx.data["x_val"][:NORMALIZE_SAMPLE_ROWS].copy()
+    result = ctx.module("normalization").normalize_pixels(sample)
+    if not isinstance(result, np.ndarray):
+        raise StepError(f"normalize_pixels returned {type(result).__name__}, expected a NumPy array")
+    if result.dtype == object:
+        raise StepError("normalize_pixels returned an array of Python objects, expected float32")
+    return {"dtype": str(result.dtype), "shape": list(result.shape)}, \
+        {"result": result, "input_after": sample}
+
+
+def _experiment(ctx, step_name, function_name, settings_keyword, settings, x_train, x_val,
+                **kwargs):
+    module = ctx.module("normalization" if function_name == "run_normalization_experiment"
+                        else "experiments")
+    builder = RecordingBuilder(ctx.model_maker())
+    arguments = dict(epochs=ctx.profile.epochs, seed=ctx.profile.seed, build_fn=builder, **kwargs)
+    if settings_keyword is not None:
+        arguments[settings_keyword] = tuple(settings)
+    keras.utils.set_random_seed(ctx.profile.seed)
+    results = getattr(module, function_name)(
+        x_train, ctx.data["y_train"], x_val, ctx.data["y_val"], ctx.log_dir(step_name), **arguments)
+    error = None
+    runs = []
+    try:
+        if not isinstance(results, dict):
+            raise StepError(f"{function_name} returned {type(results).__name__}, expected a dict "
+                            "of {setting: history}")
+        for key, history in results.items():
+            runs.append({"key": key_to_json(key),
+                         "history": history_to_json(history, f"the history for {key!r}")})
+    except StepError as problem:
+        error = str(problem)
+    value = {"runs": runs, "result_error": error, "builder": builder.to_json(),
+             "settings": list(settings)}
+    return value, builder.arrays()
+
+
+def step_normalization_experiment(ctx):
+    p = ctx.profile
+    return _experiment(ctx, "normalization_experiment", "run_normalization_experiment", None,
+                       ["raw", "normalized"], ctx.data["x_train"], ctx.data["x_val"],
+                       batch_size=p.batch_size, optimizer=p.optimizer, learning_rate=p.learning_rate)
+
+
+def step_batch_size_experiment(ctx):
+    p = ctx.profile
+    return _experiment(ctx, "batch_size_experiment", "run_batch_size_experiment", "batch_sizes",
+                       p.batch_sizes, ctx.normalized("train"), ctx.normalized("val"),
+                       optimizer=p.optimizer, learning_rate=p.learning_rate)
+
+
+def step_learning_rate_experiment(ctx):
+    p = ctx.profile
+    return _experiment(ctx, "learning_rate_experiment", "run_learning_rate_experiment",
+                       "learning_rates", p.learning_rates, ctx.normalized("train"),
+                       ctx.normalized("val"), batch_size=p.batch_size, optimizer=p.optimizer)
+
+
+def step_optimizer_experiment(ctx):
+    p = ctx.profile
+    return _experiment(ctx, "optimizer_experiment", "run_optimizer_experiment", "optimizers",
+                       p.optimizers, ctx.normalized("train"), ctx.normalized("val"),
+                       batch_size=p.batch_size, learning_rate=p.learning_rate)
+
+
+def describe_model(model):
+    """Structure, loss, metrics and optimizer of a compiled model, as plain data."""
+    if not isinstance(model, keras.Model):
+        raise StepError(f"build_model returned {type(model).__name__}, expected a keras Model")
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        config = layer.get_config()
+        activation = config.get("activation")
+        layers.append({
+            "class_name": type(layer).__name__,
+            "units": config.get("units"),
+            "activation": activation if isinstance(activation, str) or activation is None
+            else str(activation),
+            "scale": _number_or_none(config.get("scale")),
+            "offset": _number_or_none(config.get("offset")),
+        })
+    optimizer = getattr(model, "optimizer", None)
+    compile_config = model.get_compile_config() if getattr(model, "compiled", False) else None
+    return {
+        "layers": layers,
+        "input_shape": _shape_list(getattr(model, "input_shape", None)),
+        "output_shape": _shape_list(getattr(model, "output_shape", None)),
+        "compiled": compile_config is not None,
+        "loss": _describe_loss(getattr(model, "loss", None)),
+        "metrics": _describe_metrics((compile_config or {}).get("metrics")),
+        "optimizer": None if optimizer is None else {
+            "class_name": type(optimizer).__name__,
+            "learning_rate": float(np.asarray(optimizer.learning_rate)),
+        },
+    }
+
+
+def _number_or_none(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _shape_list(shape):
+    if shape is None or not isinstance(shape, tuple):
+        return None
+    return [None if d is None else int(d) for d in shape]
+
+
+def _describe_loss(loss):
+    if loss is None:
+        return None
+    if isinstance(loss, str):
+        return {"name": loss, "from_logits": False}
+    config = loss.get_config() if hasattr(loss, "get_config") else {}
+    return {"name": getattr(loss, "__name__", None) or type(loss).__name__,
+            "from_logits": bool(config.get("from_logits", False))}
+
+
+def _describe_metrics(metrics):
+    names = []
+    for metric in metrics or []:
+        if isinstance(metric, str):
+            names.append(metric)
+        elif isinstance(metric, dict):
+            names.append(str(metric.get("class_name") or metric.get("config", {}).get("name")))
+        else:
+            names.append(str(getattr(metric, "name", type(metric).__name__)))
+    return names
+
+
+def step_build_default(ctx):
+    return describe_model(ctx.module("architecture").build_model(10)), {}
+
+
+def step_build_custom(ctx):
+    return describe_model(ctx.module("architecture").build_model(
+        7, optimizer="sgd", learning_rate=0.05)), {}
+
+
+def step_build_scaled(ctx):
+    return describe_model(ctx.module("architecture").build_model(10, input_scale=1 / 255)), {}
+
+
+def step_build_optimizers(ctx):
+    build_model = ctx.module("architecture").build_model
+    found = {}
+    for name in OPTIMIZER_NAMES:
+        try:
+            optimizer = describe_model(build_model(10, optimizer=name, learning_rate=0.02))["optimizer"]
+            found[name] = {"ok": True, "optimizer": optimizer}
+        except Exception as error:  # one bad name must not hide the others
+            found[name] = {"ok": False, "error": student_traceback(error, ctx.submission_dir)}
+    return found, {}
+
+
+def step_build_unknown_optimizer(ctx):
+    try:
+        model = ctx.module("architecture").build_model(10, optimizer="adamw_typo")
+    except Exception as error:
+        return {"raised": type(error).__name__, "is_value_error": isinstance(error, ValueError),
+                "message": str(error)[:500]}, {}
+    optimizer = getattr(model, "optimizer", None)
+    return {"raised": None, "optimizer": type(optimizer).__name__ if optimizer else None}, {}
+
+
+BEST_SETTING_CASES = (
+    ("val_accuracy", {8: [0.5, 0.7], 32: [0.6, 0.8], 512: [0.7, 0.75]}),
+    ("val_loss", {"sgd": [2.0, 1.2], "adam": [1.0, 0.4], "rmsprop": [0.9, 0.5]}),
+    ("val_accuracy", {1.0: [0.2, float("nan")], 0.01: [0.5, 0.6], 0.001: [0.4, 0.6]}),
+    ("loss", {16: [1.0, 0.30], 128: [1.0, 0.31]}),
+)
+
+
+def step_best_setting(ctx):
+    best_setting = ctx.module("experiments").best_setting
+    answers = []
+    for metric, finals in BEST_SETTING_CASES:
+        results = {key: {"loss": list(values), "val_loss": list(values),
+                         "accuracy": list(values), "val_accuracy": list(values)}
+                   for key, values in finals.items()}
+        try:
+            answers.append({"ok": True, "key": key_to_json(best_setting(results, metric=metric))})
+        except Exception as error:
+            answers.append({"ok": False, "error": student_traceback(error, ctx.submission_dir)})
+    try:
+        best_setting({}, metric="val_accuracy")
+        empty = {"raised": None}
+    except Exception as error:
+        empty = {"raised": type(error).__name__, "is_value_error": isinstance(error, ValueError)}
+    return {"answers": answers, "empty": empty}, {}
+
+
+GRADIENT_DESCENT_CASES = ((0.1, 50, 0.0), (0.25, 4, 10.0), (1.1, 10, 0.0))
+ITERATION_CASES = ((1000, 32), (1000, 1000), (60000, 1), (7, 8), (2000, 16))
+ANSWER_NAMES = ("TOO_HIGH_LEARNING_RATE_SYMPTOM", "PER_PARAMETER_OPTIMIZER", "WHY_NORMALIZE")
+
+
+def step_concepts(ctx):
+    module = ctx.module("concepts")
+    answers = {}
+    for name in ANSWER_NAMES:
+        value = getattr(module, name, "<missing>")
+        answers[name] = value if isinstance(value, str) else \
+            {"type": type(value).__name__, "repr": repr(value)[:80]}
+    return {"answers": answers}, {}
+
+
+def step_gradient_descent(ctx):
+    function = ctx.module("concepts").gradient_descent
+    outputs = []
+    for learning_rate, n_steps, x0 in GRADIENT_DESCENT_CASES:
+        positions = function(learning_rate, n_steps, x0=x0)
+        outputs.append(to_float_list(list(positions), "gradient_descent's result"))
+    return {"cases": [list(c) for c in GRADIENT_DESCENT_CASES], "outputs": outputs}, {}
+
+
+def step_iterations_per_epoch(ctx):
+    function = ctx.module("concepts").iterations_per_epoch
+    outputs = []
+    for n_samples, batch_size in ITERATION_CASES:
+        value = function(n_samples, batch_size)
+        outputs.append(value if isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                       else {"type": type(value).__name__, "repr": repr(value)[:80]})
+    return {"cases": [list(c) for c in ITERATION_CASES],
+            "outputs": [int(v) if isinstance(v, (int, np.integer)) else v for v in outputs]}, {}
+
+
+#: Part name -> (modules it grades, modules it only needs importable, steps in order).
+#: A needed-only module that fails to import is replaced by a placeholder, so a broken
+#: architecture.py does not cost the experiments' points (they use the grader's builder).
+PARTS = {
+    "normalization": (("training", "normalization"), ("architecture",),
+                      (step_normalize, step_normalization_experiment)),
+    "architecture": (("architecture",), (),
+                     (step_build_default, step_build_custom, step_build_optimizers,
+                      step_build_unknown_optimizer, step_build_scaled)),
+    "batch_size": (("training", "experiments"), ("architecture",), (step_batch_size_experiment,)),
+    "learning_rate": (("training", "experiments"), ("architecture",),
+                      (step_learning_rate_experiment,)),
+    "optimizer": (("training", "experiments"), ("architecture",),
+                  (step_optimizer_experiment, step_best_setting)),
+    "concepts": (("concepts",), (), (step_concepts, step_gradient_descent,
+                                     step_iterations_per_epoch)),
+}
+
+
+def step_name(step):
+    return step.__name__[len("step_"):]
+
+
+# ------------------------------------------------------------------------------ runner
+
+def _write_json(path, value):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(value, handle, allow_nan=False)
+    os.replace(tmp, path)
+
+
+def _sanitize(value):
+    """Replace non-finite floats (JSON cannot hold them) by tagged strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"nonfinite": repr(value)}
+    if isinstance(value, dict):
+        return {k: _sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sanitize(v) for v in value]
+    return value
+
+
+def _placeholder_module(name, error):
+    """Stands in for a student module that failed to import but is not graded in this part."""
+    module = types.ModuleType(name)
+    message = f"{name}.py could not be imported ({type(error).__name__}: {error})"
+
+    def __getattr__(attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+
+        def unavailable(*args, **kwargs):
+            raise RuntimeError(message)
+        return unavailable
+    module.__getattr__ = __getattr__
+    return module
+
+
+def run_part(part, data, request):
+    """Run every step of ``part``, writing each outcome to the output folder."""
+    ctx = Context(data, request)
+    graded_modules, needed_modules, steps = PARTS[part]
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path[:] = [ctx.submission_dir] + [entry for entry in sys.path
+                                          if os.path.abspath(entry or ".") != package_root]
+    keras.utils.set_random_seed(ctx.profile.seed)
+    import_error = None
+    for name in needed_modules + graded_modules:
+        try:
+            importlib.import_module(name)
+        except BaseException as error:  # SyntaxError, SystemExit, anything at import time
+            sys.modules.pop(name, None)
+            if name in graded_modules:
+                if import_error is None:
+                    import_error = student_traceback(error, ctx.submission_dir)
+                    import_error["summary"] = f"{name}.py failed to import: {import_error['summary']}"
+            else:
+                sys.modules[name] = _placeholder_module(name, error)
+    for step in steps:
+        name = step_name(step)
+        path = os.path.join(ctx.outdir, name)
+        if import_error is not None:
+            _write_json(path + ".json", {"ok": False, "error": import_error})
+            continue
+        try:
+            value, arrays = step(ctx)
+            if arrays:
+                np.savez(path + ".npz", **arrays)
+            _write_json(path + ".json", {"ok": True, "value": _sanitize(value)})
+        except StepError as problem:
+            _write_json(path + ".json", {"ok": False, "error": {
+                "type": "StepError", "summary": str(problem), "traceback": ""}})
+        except BaseException as error:
+            _write_json(path + ".json", {"ok": False,
+                                         "error": student_traceback(error, ctx.submission_dir)})

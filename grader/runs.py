@@ -1,0 +1,171 @@
+"""Matching what an experiment returned, trained and logged to the settings it was asked
+to run, and re-deriving each run's accuracy from its weights.
+
+An ``Experiment`` is what the experiment test files receive: one ``Run`` per expected
+setting, in the order the grader asked for them.
+"""
+
+import dataclasses
+import math
+import os
+
+import numpy as np
+
+from grader import evaluate, tblogs
+from grader.artifacts import finite
+
+KERAS_DEFAULT_BATCH_SIZE = 32
+
+
+def run_dir_name(setting_name, value):
+    """The documented run directory name, e.g. ``learning_rate_0.001`` or ``optimizer_sgd``."""
+    text = format(value, "g") if isinstance(value, (int, float)) else str(value)
+    return f"{setting_name}_{text}"
+
+
+@dataclasses.dataclass
+class Run:
+    """One expected run, with everything the grader found for it."""
+
+    setting: object
+    label: str
+    dir_name: str
+    history: dict | None = None
+    model: dict | None = None
+    fit: dict | None = None
+    weights: list | None = None
+    held_out_accuracy: float | None = None
+    val_accuracy_recomputed: float | None = None
+    log: tblogs.RunLog | None = None
+    log_error: str | None = None
+    weights_error: str | None = None
+
+    def final(self, metric):
+        """Last value of ``metric`` in the returned history, or None."""
+        values = (self.history or {}).get(metric)
+        return finite(values[-1]) if values else None
+
+
+@dataclasses.dataclass
+class Experiment:
+    """All runs of one experiment step."""
+
+    name: str
+    setting_name: str
+    runs: list
+    result_error: str | None
+    returned_keys: list
+    n_fits: int
+    n_models: int
+    epochs: int
+    n_train: int
+    n_val: int
+
+    def run(self, setting):
+        for run in self.runs:
+            if run.setting == setting:
+                return run
+        raise KeyError(setting)
+
+
+def _key_matches(key, setting):
+    kind, value = key.get("type"), key.get("value")
+    if isinstance(setting, str):
+        return kind == "str" and str(value).lower() == setting.lower()
+    if kind in ("int", "float") and value is not None:
+        return math.isclose(float(value), float(setting), rel_tol=1e-9)
+    return False
+
+
+def _describe_key(key):
+    return repr(key.get("value")) if "value" in key else key.get("repr", "?")
+
+
+def _fit_matches(setting_name, setting, fit, model):
+    """Does this fit look like the run for ``setting``? Used to pair fits with settings."""
+    if setting_name == "learning_rate":
+        return math.isclose(model["learning_rate"], float(setting), rel_tol=1e-6)
+    if setting_name == "optimizer":
+        return model["optimizer"] == setting
+    if setting_name == "batch_size":
+        return fit.get("batch_size") == setting
+    if setting_name == "input":
+        normalized = model.get("input_scale") is not None or (
+            fit.get("x_max") is not None and fit["x_max"] <= 1.0)
+        return normalized == (setting == "normalized")
+    return False
+
+
+def build_experiment(step, setting_name, settings, data, *, epochs, label):
+    """Turn an experiment step into an Experiment.
+
+    Parameters
+    ----------
+    step : grader.artifacts.Step
+        A successful experiment step.
+    setting_name : str
+        "input" (normalization), "batch_size", "learning_rate" or "optimizer".
+    settings : sequence
+        The settings the grader asked for, in order.
+    data : dict
+        The grader's arrays: x_train, x_val, y_val, x_test, y_test (uint8 pixels).
+    epochs : int
+    label : callable
+        ``label(setting) -> str`` for messages, e.g. "learning rate 0.1".
+    """
+    value = step.value or {}
+    returned = value.get("runs") or []
+    builder = value.get("builder") or {}
+    models, fits = builder.get("models") or [], builder.get("fits") or []
+    runs = []
+    used_fits = set()
+    for setting in settings:
+        dir_name = setting if setting_name == "input" else run_dir_name(setting_name, setting)
+        run = Run(setting=setting, label=label(setting), dir_name=dir_name)
+        index = next((i for i, item in enumerate(returned) if _key_matches(item["key"], setting)), None)
+        if index is not None:
+            run.history = returned[index].get("history")
+        candidates = [i for i, fit in enumerate(fits) if i not in used_fits
+                      and _fit_matches(setting_name, setting, fit, models[fit["model"]])]
+        fit_index = candidates[0] if len(candidates) == 1 else None
+        if fit_index is None and index is not None and index < len(fits) and index not in used_fits:
+            fit_index = index
+        if fit_index is not None:
+            used_fits.add(fit_index)
+            run.fit = fits[fit_index]
+            run.model = models[run.fit["model"]]
+            run.weights = [step.arrays[f"fit{fit_index}_w{j}"] for j in range(4)
+                           if f"fit{fit_index}_w{j}" in step.arrays]
+            _score_weights(run, setting_name, data)
+        try:
+            run.log = tblogs.read_run(os.path.join(step.outdir, f"{step.name}_logs", dir_name))
+        except tblogs.LogError as problem:
+            run.log_error = str(problem)
+        runs.append(run)
+    return Experiment(
+        name=step.name, setting_name=setting_name, runs=runs, result_error=value.get("result_error"),
+        returned_keys=[_describe_key(item["key"]) for item in returned],
+        n_fits=len(fits), n_models=len(models), epochs=epochs,
+        n_train=len(data["x_train"]), n_val=len(data["x_val"]),
+    )
+
+
+def _inputs_for(run, setting_name, x):
+    """The pixels as this run's model expects them."""
+    if run.model.get("input_scale") is not None:
+        return x.astype(np.float32), run.model["input_scale"]
+    if setting_name == "input" and run.setting == "raw":
+        return x.astype(np.float32), None
+    return x.astype(np.float32) / np.float32(255.0), None
+
+
+def _score_weights(run, setting_name, data):
+    try:
+        evaluate.check_weights(run.weights, run.model["n_classes"], run.model["input_dim"])
+    except evaluate.WeightsError as problem:
+        run.weights_error = str(problem)
+        return
+    x_test, scale = _inputs_for(run, setting_name, data["x_test"])
+    run.held_out_accuracy = evaluate.accuracy(run.weights, x_test, data["y_test"], scale)
+    x_val, scale = _inputs_for(run, setting_name, data["x_val"])
+    run.val_accuracy_recomputed = evaluate.accuracy(run.weights, x_val, data["y_val"], scale)

@@ -1,0 +1,103 @@
+"""Part 1: normalization. Otter exception-based test file (hidden cases are stripped
+from the student version by `make dist`)."""
+
+import numpy as np
+from otter.test_files import test_case
+
+from grader import experiment_checks as ex
+from grader.checks import check, check_step
+
+OK_FORMAT = False
+name = "Part 1: normalization"
+
+
+@test_case(name="1.1 normalize_pixels returns float32 of the same shape", points=2, hidden=False)
+def test_normalize_type(normalize):
+    check_step(normalize)
+    result, original = normalize.arrays["result"], normalize.arrays["input_after"]
+    check(result.dtype == np.float32, "dtype float32", str(result.dtype),
+          "convert with x.astype(np.float32) before dividing")
+    check(result.shape == original.shape, f"shape {original.shape}", str(result.shape),
+          "return one row of 784 values per input row")
+
+
+@test_case(name="1.2 normalize_pixels leaves its input unchanged", points=1, hidden=False)
+def test_normalize_no_mutation(normalize, normalize_input):
+    check_step(normalize)
+    after = normalize.arrays["input_after"]
+    check(after.dtype == np.uint8 and np.array_equal(after, normalize_input),
+          "the uint8 input array to be unchanged after the call",
+          f"an input array of dtype {after.dtype} with changed values",
+          "build a new array (x / 255 or x.astype(...)) instead of dividing in place")
+
+
+@test_case(name="1.3 normalize_pixels scales into [0, 1]", points=2, hidden=False)
+def test_normalize_range(normalize):
+    check_step(normalize)
+    result = normalize.arrays["result"]
+    check(np.all(np.isfinite(result)), "finite values", "NaN or infinity", "divide by 255, not by 0")
+    low, high = float(result.min()), float(result.max())
+    check(low >= 0.0 and high <= 1.0 and high >= 0.99, "values from 0 to 1 (the brightest pixel -> 1.0)",
+          f"values from {low:.4g} to {high:.4g}", "divide the 0-255 intensities by 255.0")
+    between = float(np.mean((result > 0) & (result < 1)))
+    check(between > 0.001, "grey levels strictly between 0 and 1",
+          "only 0s and 1s", "use true division (/), not integer division (//)")
+
+
+@test_case(name="1.4 normalize_pixels keeps every intensity's proportion", points=2, hidden=True)
+def test_normalize_values(normalize):
+    check_step(normalize)
+    result = normalize.arrays["result"].astype(np.float64)
+    original = normalize.arrays["input_after"].astype(np.float64)
+    correlation = np.corrcoef(result.ravel(), original.ravel())[0, 1]
+    check(correlation > 0.99, "output proportional to the input intensities (correlation > 0.99)",
+          f"correlation {correlation:.3f}", "scale every pixel by the same factor, 1/255")
+
+
+@test_case(name="1.5 experiment returns both runs' histories", points=2, hidden=False)
+def test_experiment_histories(normalization_experiment):
+    ex.check_histories(normalization_experiment)
+
+
+@test_case(name="1.6 experiment trains a fresh model per run, same settings", points=2, hidden=False)
+def test_experiment_settings(normalization_experiment, profile):
+    ex.check_fresh_models(normalization_experiment)
+    ex.check_settings(normalization_experiment, learning_rate=profile.learning_rate,
+                      optimizer=profile.optimizer, batch_size=profile.batch_size)
+
+
+@test_case(name="1.7 experiment logs raw/ and normalized/ runs to TensorBoard", points=2, hidden=False)
+def test_experiment_run_dirs(normalization_experiment):
+    ex.check_run_dirs(normalization_experiment)
+
+
+@test_case(name="1.8 experiment records weight histograms", points=1, hidden=False)
+def test_experiment_histograms(normalization_experiment):
+    ex.check_histograms(normalization_experiment)
+
+
+@test_case(name="1.9 logged curves equal the returned histories", points=2, hidden=False)
+def test_experiment_logs_match(normalization_experiment):
+    ex.check_logs_match_history(normalization_experiment)
+
+
+@test_case(name="1.10 the normalized run converges like the reference's", points=2, hidden=True)
+def test_normalized_converges(normalization_experiment, thresholds):
+    ex.check_convergence(_only(normalization_experiment, "normalized"), thresholds, "normalization")
+    ex.check_loss_falls(_only(normalization_experiment, "normalized"), thresholds, "normalization")
+
+
+@test_case(name="1.11 the raw run stays raw, and normalized beats it", points=2, hidden=True)
+def test_raw_envelope(normalization_experiment, thresholds):
+    ex.check_convergence(_only(normalization_experiment, "raw"), thresholds, "normalization",
+                         bounded_above=("raw",))
+    raw = normalization_experiment.run("raw").held_out_accuracy
+    normalized = normalization_experiment.run("normalized").held_out_accuracy
+    check(normalized > raw, "the normalized run to beat the raw run on held-out data",
+          f"normalized {normalized:.3f} vs raw {raw:.3f}",
+          "apply normalize_pixels to both x_train and x_val in the normalized run only")
+
+
+def _only(experiment, setting):
+    import dataclasses
+    return dataclasses.replace(experiment, runs=[experiment.run(setting)])

@@ -1,0 +1,121 @@
+"""Part 2: the required architecture. Otter exception-based test file."""
+
+import math
+
+from otter.test_files import test_case
+
+from grader.checks import check, check_step
+
+OK_FORMAT = False
+name = "Part 2: architecture"
+
+OPTIMIZER_CLASSES = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+                     "nadam": "Nadam"}
+SPARSE_CE = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
+ACCURACY = {"accuracy", "acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy"}
+
+
+def dense_layers(description):
+    return [layer for layer in description["layers"] if layer["class_name"] == "Dense"]
+
+
+@test_case(name="2.1 one hidden Dense layer of 250 sigmoid units", points=3, hidden=False)
+def test_hidden_layer(build_default):
+    check_step(build_default)
+    model = build_default.value
+    check(model["input_shape"] == [None, 784], "input shape (None, 784)", str(model["input_shape"]),
+          "start the model with keras.Input(shape=(784,))")
+    dense = dense_layers(model)
+    check(len(dense) == 2, "exactly 2 Dense layers (hidden and output)", f"{len(dense)}",
+          "use one hidden Dense layer followed by the output layer")
+    hidden = dense[0]
+    check(hidden["units"] == 250 and hidden["activation"] == "sigmoid",
+          "the hidden layer to be Dense(250, activation='sigmoid')",
+          f"Dense({hidden['units']}, activation={hidden['activation']!r})",
+          "set units=250 and activation='sigmoid' on the first Dense layer")
+
+
+@test_case(name="2.2 softmax output with one unit per class", points=3, hidden=False)
+def test_output_layer(build_default, build_custom):
+    for step, n_classes in ((build_default, 10), (build_custom, 7)):
+        check_step(step)
+        dense = dense_layers(step.value)
+        check(bool(dense), "Dense layers", "none", "build the model from keras.layers.Dense layers")
+        output = dense[-1]
+        check(output["units"] == n_classes and output["activation"] == "softmax",
+              f"build_model({n_classes}) to end in Dense({n_classes}, activation='softmax')",
+              f"Dense({output['units']}, activation={output['activation']!r})",
+              "use n_classes units and the softmax activation on the last layer only")
+
+
+@test_case(name="2.3 compiled with sparse categorical cross-entropy and accuracy", points=3,
+           hidden=False)
+def test_loss_and_metric(build_default):
+    check_step(build_default)
+    model = build_default.value
+    check(model["compiled"], "a compiled model", "an uncompiled model", "call model.compile(...)")
+    loss = model["loss"] or {}
+    check(loss.get("name") in SPARSE_CE and not loss.get("from_logits"),
+          "loss='sparse_categorical_crossentropy' (labels are integers)", f"{loss.get('name')!r}",
+          "categorical_crossentropy needs one-hot labels; ours are integers 0..n_classes-1")
+    check(any(metric in ACCURACY for metric in model["metrics"]), "metrics=['accuracy']",
+          f"{model['metrics']}", "pass metrics=['accuracy'] to compile")
+
+
+@test_case(name="2.4 optimizer and learning rate as asked", points=2, hidden=False)
+def test_optimizer_arguments(build_default, build_custom):
+    for step, name, rate in ((build_default, "adam", 0.001), (build_custom, "sgd", 0.05)):
+        check_step(step)
+        found = step.value["optimizer"] or {}
+        check(found.get("class_name") == OPTIMIZER_CLASSES[name],
+              f"a {OPTIMIZER_CLASSES[name]} optimizer for optimizer={name!r}",
+              f"{found.get('class_name')}", "look the optimizer up by its name")
+        check(math.isclose(found.get("learning_rate", -1), rate, rel_tol=1e-5),
+              f"learning rate {rate}", f"{found.get('learning_rate')}",
+              "pass learning_rate to the optimizer's constructor")
+
+
+@test_case(name="2.5 every optimizer name maps to its own optimizer", points=3, hidden=True)
+def test_all_optimizers(build_optimizers):
+    check_step(build_optimizers)
+    for name, expected in OPTIMIZER_CLASSES.items():
+        entry = build_optimizers.value.get(name) or {}
+        check(entry.get("ok"), f"build_model(optimizer={name!r}) to work",
+              (entry.get("error") or {}).get("summary", "an error"), "support all five names")
+        found = entry["optimizer"] or {}
+        check(found.get("class_name") == expected and math.isclose(found.get("learning_rate", -1),
+                                                                   0.02, rel_tol=1e-5),
+              f"optimizer={name!r} -> {expected}(learning_rate=0.02)",
+              f"{found.get('class_name')}(learning_rate={found.get('learning_rate')})",
+              "map each name to its own keras.optimizers class")
+
+
+@test_case(name="2.6 an unknown optimizer name raises ValueError listing the valid names",
+           points=3, hidden=False)
+def test_unknown_optimizer(build_unknown_optimizer):
+    check_step(build_unknown_optimizer)
+    outcome = build_unknown_optimizer.value
+    check(outcome["raised"] is not None, "build_model(optimizer='adamw_typo') to raise ValueError",
+          f"a model with optimizer {outcome.get('optimizer')}",
+          "do not fall back to a default optimizer; raise ValueError instead")
+    check(outcome["is_value_error"], "a ValueError", outcome["raised"],
+          "raise ValueError(...) for an unknown name")
+    listed = [name for name in OPTIMIZER_CLASSES if name in outcome["message"].lower()]
+    check(len(listed) == len(OPTIMIZER_CLASSES), "the message to list every valid name "
+          f"({', '.join(OPTIMIZER_CLASSES)})", f"{outcome['message']!r}",
+          "include the valid names in the error message")
+
+
+@test_case(name="2.7 input_scale puts a Rescaling layer first", points=3, hidden=True)
+def test_input_scale(build_scaled, build_default):
+    check_step(build_scaled)
+    layers = build_scaled.value["layers"]
+    check(bool(layers) and layers[0]["class_name"] == "Rescaling"
+          and math.isclose(layers[0]["scale"] or 0, 1 / 255, rel_tol=1e-5),
+          "build_model(input_scale=1/255) to start with Rescaling(1/255)",
+          f"first layer {layers[0]['class_name'] if layers else None}",
+          "append keras.layers.Rescaling(input_scale) before the Dense layers")
+    check_step(build_default)
+    check(not any(layer["class_name"] == "Rescaling" for layer in build_default.value["layers"]),
+          "no Rescaling layer when input_scale is None", "a Rescaling layer",
+          "add it only when input_scale is given")

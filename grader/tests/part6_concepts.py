@@ -1,0 +1,89 @@
+"""Part 6: check for understanding. Otter exception-based test file."""
+
+import math
+
+from otter.test_files import test_case
+
+from grader.checks import check, check_step
+
+OK_FORMAT = False
+name = "Part 6: concepts"
+
+LETTERS = ("a", "b", "c", "d")
+
+
+@test_case(name="6.1 gradient_descent returns the n_steps + 1 positions", points=1, hidden=False)
+def test_gradient_descent_shape(gradient_descent):
+    check_step(gradient_descent)
+    for (rate, n_steps, x0), positions in zip(gradient_descent.value["cases"],
+                                              gradient_descent.value["outputs"]):
+        check(len(positions) == n_steps + 1 and positions[0] == x0,
+              f"{n_steps + 1} positions starting at x0={x0} for n_steps={n_steps}",
+              f"{len(positions)} positions starting at {positions[0] if positions else None}",
+              "include the starting point, then append one position per step")
+
+
+@test_case(name="6.2 gradient_descent follows x - lr * 2 * (x - 3)", points=3, hidden=True)
+def test_gradient_descent_values(gradient_descent):
+    check_step(gradient_descent)
+    for (rate, n_steps, x0), positions in zip(gradient_descent.value["cases"],
+                                              gradient_descent.value["outputs"]):
+        expected = [x0]
+        for _ in range(n_steps):
+            expected.append(expected[-1] - rate * 2 * (expected[-1] - 3))
+        same = len(positions) == len(expected) and all(
+            math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for a, b in zip(positions, expected))
+        check(same, f"positions {[round(v, 4) for v in expected[:5]]}... for learning rate {rate}",
+              f"{[round(v, 4) for v in positions[:5]]}...",
+              "the gradient of (x - 3)**2 is 2 * (x - 3); step against it")
+
+
+@test_case(name="6.3 iterations_per_epoch returns integers", points=1, hidden=False)
+def test_iterations_type(iterations_per_epoch):
+    check_step(iterations_per_epoch)
+    for value in iterations_per_epoch.value["outputs"]:
+        check(isinstance(value, int), "an int", repr(value), "use math.ceil or integer arithmetic")
+
+
+@test_case(name="6.4 iterations_per_epoch counts the last partial batch", points=3, hidden=True)
+def test_iterations_values(iterations_per_epoch):
+    check_step(iterations_per_epoch)
+    for (n_samples, batch_size), value in zip(iterations_per_epoch.value["cases"],
+                                              iterations_per_epoch.value["outputs"]):
+        expected = -(-n_samples // batch_size)
+        check(value == expected, f"{expected} for {n_samples} samples, batch size {batch_size}",
+              repr(value), "a smaller last batch still counts as one update")
+
+
+@test_case(name="6.5 every answer is one of 'a', 'b', 'c', 'd'", points=1, hidden=False)
+def test_answers_format(concepts):
+    check_step(concepts)
+    for question, answer in concepts.value["answers"].items():
+        check(isinstance(answer, str) and answer.strip().lower() in LETTERS,
+              f"{question} to be one of {LETTERS}", repr(answer), "set it to a letter string")
+
+
+def _answer(concepts, question):
+    value = concepts.value["answers"][question]
+    return value.strip().lower() if isinstance(value, str) else None
+
+
+@test_case(name="6.6 symptom of a too-high learning rate", points=2, hidden=True)
+def test_too_high_lr(concepts):
+    check_step(concepts)
+    check(_answer(concepts, "TOO_HIGH_LEARNING_RATE_SYMPTOM") == "b", "the right choice",
+          "another choice", "run Part 4 and look at the learning_rate_1 curves in TensorBoard")
+
+
+@test_case(name="6.7 optimizer with per-parameter step sizes", points=2, hidden=True)
+def test_per_parameter(concepts):
+    check_step(concepts)
+    check(_answer(concepts, "PER_PARAMETER_OPTIMIZER") == "b", "the right choice",
+          "another choice", "which optimizer keeps running averages of each weight's gradients?")
+
+
+@test_case(name="6.8 why normalization speeds up training", points=2, hidden=True)
+def test_why_normalize(concepts):
+    check_step(concepts)
+    check(_answer(concepts, "WHY_NORMALIZE") == "c", "the right choice", "another choice",
+          "compare the raw and normalized weight histograms from Part 1")
