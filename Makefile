@@ -1,0 +1,61 @@
+# One target per workflow; each is a thin layer over `python -m grader` / `python -m builder`.
+# `make demo` and `make test` work as the first command on a fresh clone (they install first).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+RESULTS ?= results.json
+
+.PHONY: install demo test test-fast dist autograder grade check calibrate bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $(STAMP)
+
+## demo: build dist, then grade the reference solution and the untouched skeleton
+demo: dist
+	@echo "== Grading the reference solution (solutions/) =="
+	$(PY) -m grader grade solutions --results dist/demo-reference-results.json
+	@echo
+	@echo "== Grading the untouched student skeleton (assignment/) =="
+	$(PY) -m grader grade assignment --results dist/demo-skeleton-results.json
+
+## test: the package's own test suite (includes slow end-to-end grading)
+test: install
+	$(PY) -m pytest -q tests
+
+## test-fast: everything except the tests marked slow
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" tests
+
+## dist: regenerate assignment/, dist/student.zip and dist/autograder/autograder.zip
+dist: install
+	$(PY) -m builder dist
+
+## autograder: the Gradescope zip (built by dist)
+autograder: dist
+	@echo "dist/autograder/autograder.zip"
+
+## grade: make grade SUBMISSION=path/or.zip RESULTS=results.json
+grade: install
+	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=folder-or.zip [RESULTS=results.json]"; exit 2; }
+	$(PY) -m grader grade "$(SUBMISSION)" --results "$(RESULTS)"
+
+## check: the student's self-check (public tests) on SUBMISSION (default: assignment/)
+check: install
+	$(PY) -m grader check "$(or $(SUBMISSION),assignment)"
+
+## calibrate: re-measure the reference over 5 seeds -> grader/calibration.json
+calibrate: install
+	$(PY) -m grader calibrate
+
+## bench: grade-time and memory figures for README
+bench: install
+	$(PY) bench/grade_bench.py
+
+clean:
+	rm -rf dist .pytest_cache
