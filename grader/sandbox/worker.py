@@ -165,7 +165,7 @@ def main(argv):
     reply_stream = os.fdopen(control_out, "w", buffering=1)
     oslimits.become_subreaper()
     oslimits.die_with_parent()
-    identity = oslimits.sandbox_identity()
+    identity = oslimits.sandbox_identity(os.getppid())
 
     import numpy as np
     with np.load(data_path, allow_pickle=False) as archive:
