@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 RESULTS ?= results.json
 
-.PHONY: install demo test test-fast dist autograder grade check calibrate bench clean
+.PHONY: install demo test test-fast dist autograder grade gradebook check calibrate bench clean
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ autograder: dist
 grade: install
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=folder-or.zip [RESULTS=results.json]"; exit 2; }
 	$(PY) -m grader grade "$(SUBMISSION)" --results "$(RESULTS)"
+
+## gradebook: make gradebook SUBMISSIONS=folder [GRADEBOOK=gradebook.csv]
+gradebook: install
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make gradebook SUBMISSIONS=folder-of-submissions"; exit 2; }
+	$(PY) -m grader grade-all "$(SUBMISSIONS)" --gradebook "$(or $(GRADEBOOK),gradebook.csv)"
 
 ## check: the student's self-check (public tests) on SUBMISSION (default: assignment/)
 check: install

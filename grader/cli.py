@@ -45,6 +45,15 @@ def cmd_check(args):
     return 0
 
 
+def cmd_grade_all(args):
+    """Grade every folder or zip in a folder into a gradebook CSV."""
+    from grader import gradebook
+    rows = gradebook.grade_all(args.folder, args.gradebook, profile=_profile("grade", args.seed),
+                               results_dir=args.results_dir)
+    print(f"wrote {args.gradebook}: {len(rows)} submission(s)")
+    return 0
+
+
 def cmd_calibrate(args):
     from grader import calibrate
     calibrate.main(args.solutions, args.output, seeds=args.seeds)
@@ -61,6 +70,12 @@ def build_parser():
     grade.add_argument("--gradescope", action="store_true",
                        help="running inside Gradescope's /autograder layout (no extra effect yet)")
     grade.set_defaults(run=cmd_grade)
+    grade_all = commands.add_parser("grade-all", help="grade a folder of submissions into a CSV")
+    grade_all.add_argument("folder", help="one sub-folder or .zip per student")
+    grade_all.add_argument("--gradebook", default="gradebook.csv")
+    grade_all.add_argument("--results-dir", default=None, help="also write <name>.json per student")
+    grade_all.add_argument("--seed", type=int, default=None)
+    grade_all.set_defaults(run=cmd_grade_all)
     check = commands.add_parser("check", help="run the public tests on your work")
     check.add_argument("submission", nargs="?", default=".")
     check.add_argument("--seed", type=int, default=None)

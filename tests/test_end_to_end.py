@@ -117,3 +117,45 @@ def test_autograder_zip_in_simulated_gradescope(tmp_path, built_dist, submission
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert document["score"] == expected
     assert sum(t["max_score"] for t in document["tests"]) == 100
+
+
+def test_student_bundle_self_check_runs_on_its_own(tmp_path, built_dist):
+    """Does the student zip's own `python -m grader check .` work without the repo, scoring
+    the untouched skeleton 0 and the reference's modules every public point?"""
+    student = tmp_path / "student"
+    with zipfile.ZipFile(built_dist / "student.zip") as bundle:
+        bundle.extractall(student)
+    assert not (student / "grader" / "reference_model.py").exists()
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    completed = subprocess.run([PYTHON, "-m", "grader", "check", "."], cwd=student, env=environment,
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    from grader import engine
+    public_points = sum(case.points for test_file in engine.load_test_files()
+                        for case in test_file.test_cases if not case.hidden)
+    assert f" 0 / {public_points:g}" in completed.stdout
+    for path in SOLUTIONS.glob("*.py"):
+        shutil.copy(path, student / path.name)
+    completed = subprocess.run([PYTHON, "-m", "grader", "check", "."], cwd=student, env=environment,
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert f"{public_points:g} / {public_points:g}" in completed.stdout, completed.stdout[-3000:]
+
+
+def test_gradebook_for_a_folder_of_submissions(tmp_path):
+    """Does `grade-all` write one gradebook row per submission with per-part scores?"""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    shutil.copytree(ASSIGNMENT, folder / "alice", ignore=shutil.ignore_patterns("tests"))
+    bob = make_submission(tmp_path, base=ASSIGNMENT, name="bob")
+    shutil.copy(SOLUTIONS / "concepts.py", bob / "concepts.py")
+    shutil.make_archive(str(folder / "bob"), "zip", bob)
+    gradebook = tmp_path / "gradebook.csv"
+    completed = subprocess.run([PYTHON, "-m", "grader", "grade-all", str(folder), "--gradebook",
+                                str(gradebook)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    import csv
+    rows = {row["submission"]: row for row in csv.DictReader(gradebook.open())}
+    assert sorted(rows) == ["alice", "bob"]
+    assert float(rows["alice"]["score"]) == 0
+    assert float(rows["bob"]["score"]) == 15 == float(rows["bob"]["Part 6: concepts"])
