@@ -35,6 +35,10 @@ class Profile:
         Defaults every experiment run uses unless the experiment sweeps that knob.
     batch_sizes, learning_rates, optimizers : tuple
         The settings the sweeps of Parts 3-5 are called with.
+    reference_model : bool
+        True: the experiments get the grader's own model builder (``reference_model.py``,
+        autograder only), so Part 2 mistakes cost Part 2 only. False: the student's own
+        ``build_model`` (the self-check, which ships without the reference builder).
     seed : int
         Training seed passed to the student's functions and used by the sandbox.
     data_seed : int
@@ -53,6 +57,7 @@ class Profile:
     batch_sizes: tuple
     learning_rates: tuple
     optimizers: tuple
+    reference_model: bool = False
     seed: int = 0
     data_seed: int = 0
 
@@ -74,6 +79,7 @@ GRADE = Profile(
     batch_sizes=(16, 128),
     learning_rates=(1.0, 0.001),
     optimizers=("sgd", "adam", "rmsprop"),
+    reference_model=True,
 )
 
 CHECK = Profile(

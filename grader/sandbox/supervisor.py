@@ -120,7 +120,8 @@ class Worker:
         if self.identity is not None:
             os.chown(outdir, *self.identity)
         request = {"part": part, "outdir": outdir, "submission": self.submission_dir,
-                   "profile": dataclasses.asdict(self.profile)}
+                   "profile": dataclasses.asdict(self.profile),
+                   "reference_model": self.profile.reference_model}
         outcome = PartOutcome(part=part, outdir=outdir)
         if self.process.poll() is not None:
             outcome.worker_error = "the grading worker is not running"
