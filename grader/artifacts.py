@@ -46,7 +46,7 @@ class Step:
 def _read_regular_file(path, max_bytes):
     """Bytes of a regular file that is not a symlink, or None if absent; ValueError if too big."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -55,6 +55,8 @@ def _read_regular_file(path, max_bytes):
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{os.path.basename(path)} is not a regular file")
+        if info.st_nlink != 1:  # a hard link to some other file, e.g. one of the grader's
+            raise ValueError(f"{os.path.basename(path)} is a link to another file")
         if info.st_size > max_bytes:
             raise ValueError(f"{os.path.basename(path)} is larger than {max_bytes // 2**20} MB")
         return handle.read(max_bytes + 1)
@@ -110,10 +112,24 @@ def read_step(outdir, name, part_problem):
                 message = f"{message}\n({part_problem})"
             return Step(name, False, outdir, error=message)
         arrays = _load_arrays(os.path.join(outdir, name + ".npz"))
-        return Step(name, True, outdir, value=record.get("value"), arrays=arrays)
+        return Step(name, True, outdir, value=decode_nonfinite(record.get("value")), arrays=arrays)
+    except RecursionError:
+        return Step(name, False, outdir, error="the grader could not read this step's results: "
+                                               "they are nested too deeply (was a result file altered?)")
     except (ValueError, UnicodeDecodeError) as problem:
         return Step(name, False, outdir, error=f"the grader could not read this step's results: "
                                                f"{problem} (was a result file altered?)")
+
+
+def decode_nonfinite(value):
+    """Turn the probes' ``{"nonfinite": "nan"}`` tags back into floats, everywhere in ``value``."""
+    if isinstance(value, dict):
+        if len(value) == 1 and value.get("nonfinite") in ("nan", "inf", "-inf"):
+            return float(value["nonfinite"])
+        return {k: decode_nonfinite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_nonfinite(v) for v in value]
+    return value
 
 
 def finite(value):

@@ -1,13 +1,28 @@
 """Command line: ``python -m grader {grade,check,calibrate}``. A thin layer over
-``grader.engine`` and ``grader.calibrate``."""
+``grader.engine`` and ``grader.calibrate``.
+
+``grade --results PATH`` always leaves a valid Gradescope results file at PATH: a grade,
+or a score of 0 saying why grading failed (the worker did not start, the calibration
+does not fit, the time budget ran out, anything else).
+"""
 
 import argparse
+import json
 import os
+import signal
 import sys
+import time
 import traceback
 
 from grader import results
 from grader.config import CALIBRATION_FILE, CHECK, GRADE, SEED_ENV_VAR
+
+#: Seconds past the grade's own time budget after which the grade is abandoned.
+ALARM_MARGIN_SECONDS = 30
+
+
+class GradeTimeout(Exception):
+    """The whole grade went past its time budget."""
 
 
 def _profile(name, seed):
@@ -16,23 +31,94 @@ def _profile(name, seed):
     return profile.with_seed(seed) if seed not in (None, "") else profile
 
 
+class ResultsFile:
+    """Where results.json goes, with its folder opened before any student code runs, so
+    the file lands in that very folder even if the path was tampered with meanwhile."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        self.folder = os.path.dirname(self.path)
+        self.name = os.path.basename(self.path)
+        os.makedirs(self.folder, exist_ok=True)
+        self.folder_fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+
+    def write(self, document):
+        """Write ``document`` atomically; returns True when a valid file is in place."""
+        text = json.dumps(document, indent=2, allow_nan=False)
+        temporary = f".{self.name}.{os.getpid()}.tmp"
+        try:
+            os.unlink(temporary, dir_fd=self.folder_fd)
+        except FileNotFoundError:
+            pass
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                     dir_fd=self.folder_fd)
+        with os.fdopen(fd, "w") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, self.name, src_dir_fd=self.folder_fd, dst_dir_fd=self.folder_fd)
+        return True
+
+
+def _on_alarm(signum, frame):
+    raise GradeTimeout("the grade took longer than its time budget")
+
+
+def _on_terminate(signum, frame):
+    raise GradeTimeout(f"the grade was stopped from outside ({signal.Signals(signum).name})")
+
+
 def cmd_grade(args):
     """Grade with public and hidden tests; always writes results when --results is given."""
     from grader import engine
+    started = time.monotonic()
+    target = ResultsFile(args.results) if args.results else None
+    if target is not None:  # nothing there must pass for a grade while (or if) we fail
+        target.write(results.failure_document("grading did not finish"))
+    budget = engine.total_seconds()
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    previous_term = signal.signal(signal.SIGTERM, _on_terminate)
+    signal.alarm(int(budget + ALARM_MARGIN_SECONDS))
     try:
-        report = engine.grade(args.submission, profile=_profile("grade", args.seed))
-    except Exception as error:  # grading itself failed: still leave a valid results file
-        if args.results:
-            results.write_json(results.failure_document(f"{type(error).__name__}: {error}"),
-                               args.results)
-        print(f"grading failed: {type(error).__name__}: {error}", file=sys.stderr)
-        if not isinstance(error, (ValueError, RuntimeError)):
+        report = engine.grade(args.submission, profile=_profile("grade", args.seed),
+                              protected_paths=[target.folder] if target else (),
+                              deadline=started + budget)
+        document = results.to_gradescope(report)
+        json.dumps(document, allow_nan=False)
+    except BaseException as error:  # grading itself failed: still leave a valid results file
+        signal.alarm(0)
+        message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        if target is not None:
+            target.write(results.failure_document(message.splitlines()[0][:500]))
+        print(f"grading failed: {message}", file=sys.stderr)
+        if not isinstance(error, (ValueError, RuntimeError, GradeTimeout)):
             traceback.print_exc()
+        if isinstance(error, KeyboardInterrupt):
+            raise
         return 2
-    if args.results:
-        results.write_json(results.to_gradescope(report), args.results)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+    if target is not None:
+        target.write(document)
     print(results.format_table(report))
+    _report_isolation(report)
     return 0
+
+
+def _report_isolation(report):
+    """For the course staff (stdout is hidden from students on Gradescope)."""
+    for part, outcome in report.part_outcomes.items():
+        if outcome is None:
+            continue
+        print(f"[{part}] {outcome.wall_seconds:.1f} s wall, {outcome.cpu_seconds:.1f} s CPU, "
+              f"{outcome.peak_private_mb:.0f} MB private, isolation {outcome.isolation}, "
+              f"{outcome.leftover_processes_killed} leftover process(es) killed"
+              + (f", {outcome.problem()}" if outcome.problem() else ""), file=sys.stderr)
+    if report.tampered:
+        print("WARNING: the submission changed these grader files while it ran (restore them, "
+              "e.g. with git): " + ", ".join(report.tampered), file=sys.stderr)
 
 
 def cmd_check(args):

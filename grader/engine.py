@@ -2,13 +2,22 @@
 values the test files ask for, and run the otter-format test cases in this (trusted)
 process.
 
-    stage submission -> load data -> run parts in the sandbox -> read steps
-    -> build experiments -> run test cases -> GradeReport
+    load and fingerprint everything trusted (test files, calibration, grader files)
+    -> stage submission -> load data -> run parts in the sandbox -> read steps
+    -> check the grader's files are unchanged -> build experiments -> run test cases
+    -> withhold any message quoting hidden files -> GradeReport
+
+Everything the grade trusts is read before any student code runs, and the whole grade
+keeps to one time budget (``TRAIN_GRADER_TOTAL_SECONDS``, default 540 s, inside
+Gradescope's default 10 minutes): parts that would start after it are not run, and the
+last part's wall-time limit is shortened to fit.
 """
 
 import dataclasses
+import hashlib
 import inspect
 import os
+import re
 import tempfile
 import time
 
@@ -16,8 +25,9 @@ from otter.test_files.exception_test import ExceptionTestFile
 
 import datasets
 from grader import artifacts, calibration, probes, runs, submission
-from grader.config import TESTS_DIR, CALIBRATION_FILE, Limits
-from grader.sandbox.supervisor import Worker
+from grader.config import CALIBRATION_FILE, PACKAGE_DIR, PACKAGE_ROOT, TESTS_DIR, Limits
+from grader.sandbox import oslimits
+from grader.sandbox.supervisor import Worker, WorkerError  # noqa: F401 - re-exported
 
 #: Experiment step -> (setting name, profile attribute holding the settings, label format).
 EXPERIMENT_STEPS = {
@@ -30,8 +40,19 @@ STEP_TO_PART = {probes.step_name(step): part
                 for part, (_, _, steps) in probes.PARTS.items() for step in steps}
 #: Values the engine provides to test functions besides step results.
 PROVIDED = ("thresholds", "profile", "normalize_input", "env")
-#: Whole-grade time budget; parts that would start after it are not run.
-TOTAL_SECONDS = float(os.environ.get("TRAIN_GRADER_TOTAL_SECONDS", "540"))
+#: Default whole-grade time budget in seconds (``TRAIN_GRADER_TOTAL_SECONDS``).
+DEFAULT_TOTAL_SECONDS = 540.0
+#: Part of the budget kept for scoring and writing results after the last part.
+SCORING_RESERVE_SECONDS = 15.0
+#: A part is not started with less than this many seconds of budget left.
+MIN_PART_SECONDS = 5.0
+#: Student-visible output of a part that ended abnormally, shown in the notes.
+OUTPUT_NOTE_CHARS = 1500
+#: Lines of hidden files shorter than this are too generic to count as a leak.
+MIN_SECRET_LINE_CHARS = 16
+WITHHELD = ("[This message was withheld: it quoted files of the grader that submissions "
+            "must not read.]")
+DATA_ENV_VAR = "TRAIN_QUICKDRAW_DATA"
 
 
 @dataclasses.dataclass
@@ -54,6 +75,7 @@ class GradeReport:
     notes: list
     part_outcomes: dict
     seconds: float
+    tampered: list = dataclasses.field(default_factory=list)
 
     @property
     def score(self):
@@ -62,6 +84,15 @@ class GradeReport:
     @property
     def max_score(self):
         return round(sum(r.max_score for r in self.results), 4)
+
+
+def total_seconds(environ=None):
+    """The whole grade's time budget: ``TRAIN_GRADER_TOTAL_SECONDS`` or the default."""
+    raw = (os.environ if environ is None else environ).get("TRAIN_GRADER_TOTAL_SECONDS")
+    try:
+        return float(raw) if raw else DEFAULT_TOTAL_SECONDS
+    except ValueError:
+        raise ValueError(f"TRAIN_GRADER_TOTAL_SECONDS={raw!r}: expected a number of seconds") from None
 
 
 def load_test_files(tests_dir=TESTS_DIR):
@@ -92,24 +123,153 @@ def load_data(profile):
     return data, dataset
 
 
-def collect(submission_dir, profile, steps_needed, data, *, limits=None):
+# ------------------------------------------------------------------- trusted files
+
+class TrustedFiles:
+    """Fingerprints (and copies) of the files the grade trusts, taken before any student
+    code runs: the grader package, its test files, the calibration and the data loaders.
+
+    When the grader runs as root, parts run as another user and cannot change them;
+    without root they run as the grader's own user, so ``changed()`` checks them after
+    the parts ran. The engine does not write them back (a developer may be editing them
+    while a grade runs); it gives the submission no points and says which files changed.
+    """
+
+    MAX_BYTES = 32 * 2**20
+
+    def __init__(self, roots):
+        self.files = {}
+        total = 0
+        for root in roots:
+            for path in _python_and_data_files(root):
+                try:
+                    with open(path, "rb") as handle:
+                        content = handle.read()
+                except OSError:
+                    continue
+                total += len(content)
+                if total > self.MAX_BYTES:
+                    return
+                self.files[path] = (hashlib.sha256(content).hexdigest(), content)
+
+    def changed(self):
+        """Paths whose content differs from (or that vanished since) the fingerprint."""
+        changed = []
+        for path, (digest, _) in self.files.items():
+            try:
+                with open(path, "rb") as handle:
+                    same = hashlib.sha256(handle.read()).hexdigest() == digest
+            except OSError:
+                same = False
+            if not same or os.path.islink(path):
+                changed.append(path)
+        return changed
+
+
+def _python_and_data_files(root):
+    if os.path.isfile(root):
+        yield os.path.abspath(root)
+        return
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".json")):
+                yield os.path.abspath(os.path.join(folder, name))
+
+
+# --------------------------------------------------------------- secret text
+
+def secret_lines(test_files, extra_files=(), public_files=()):
+    """Lines of the grader's hidden material, as stripped text: the source of hidden test
+    cases, and the content of ``extra_files`` (calibration, grader-only code, solutions),
+    minus every line that also occurs in the public part of the test files or in
+    ``public_files`` (what students get anyway).
+    """
+    secret, public = set(), set()
+    for test_file in test_files:
+        hidden_ranges = []
+        for case in test_file.test_cases:
+            try:
+                lines, start = inspect.getsourcelines(case.body.test_func)
+            except (OSError, TypeError):
+                continue
+            if case.hidden:
+                secret.update(_meaningful(lines))
+                hidden_ranges.append((start, start + len(lines)))
+        try:
+            with open(test_file.path, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if not any(low <= number < high for low, high in hidden_ranges):
+                        public.update(_meaningful([line]))
+        except (OSError, UnicodeDecodeError):
+            pass
+    for path in extra_files:
+        secret.update(_meaningful(_read_lines(path)))
+    for path in public_files:
+        public.update(_meaningful(_read_lines(path)))
+    return secret - public
+
+
+def _read_lines(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(4 * 2**20).splitlines()
+    except OSError:
+        return []
+
+
+def _meaningful(lines):
+    found = set()
+    for line in lines:
+        text = " ".join(line.split())
+        if len(text) >= MIN_SECRET_LINE_CHARS and any(c.isalnum() for c in text):
+            found.add(text)
+    return found
+
+
+def quotes_secret(text, secret):
+    """True when ``text`` contains a whole line of hidden material (whitespace-insensitive)."""
+    if not secret or not text:
+        return False
+    flat = " ".join(str(text).split())
+    return any(line in flat for line in secret)
+
+
+def _submission_files(folder):
+    return [os.path.join(folder, name) for name in sorted(os.listdir(folder))
+            if name.endswith(".py")] if folder and os.path.isdir(folder) else []
+
+
+def _files_under(folder, suffix=".py"):
+    if not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith(suffix)]
+
+
+# ----------------------------------------------------------------- running parts
+
+def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_paths=(),
+            deadline=None):
     """Run the parts that hold ``steps_needed`` and return ``(env, outcomes)``.
 
     ``env`` maps each step name to a ``grader.artifacts.Step`` or, for experiment steps
-    that ran, a ``grader.runs.Experiment``.
+    that ran, a ``grader.runs.Experiment``. Raises ``WorkerError`` when the sandbox
+    worker cannot start.
     """
     limits = limits or Limits.from_env()
+    deadline = deadline if deadline is not None else time.monotonic() + total_seconds()
     parts = [part for part in probes.PARTS if any(STEP_TO_PART.get(s) == part for s in steps_needed)]
     sandbox_data = {k: v for k, v in data.items() if not k.endswith("_test")}
     env, outcomes = {}, {}
-    started = time.monotonic()
-    with Worker(sandbox_data, submission_dir, profile, limits) as worker:
+    with Worker(sandbox_data, submission_dir, profile, limits, hidden_paths=hidden_paths,
+                deadline=deadline) as worker:
         for part in parts:
-            if time.monotonic() - started > TOTAL_SECONDS:
+            left = deadline - time.monotonic()
+            if left < MIN_PART_SECONDS:
                 outcome = None
                 problem = "not run: the whole grade ran out of time in earlier parts"
             else:
-                outcome = worker.run_part(part)
+                outcome = worker.run_part(part, wall_seconds=left)
                 problem = outcome.problem()
             outcomes[part] = outcome
             outdir = outcome.outdir if outcome else ""
@@ -122,18 +282,65 @@ def collect(submission_dir, profile, steps_needed, data, *, limits=None):
     return env, outcomes
 
 
+#: Step -> (probe constant with the inputs the grader asked for, key of the outputs).
+CASE_STEPS = {
+    "gradient_descent": (probes.GRADIENT_DESCENT_CASES, "outputs"),
+    "iterations_per_epoch": (probes.ITERATION_CASES, "outputs"),
+    "best_setting": (probes.BEST_SETTING_CASES, "answers"),
+}
+
+
+def _check_shape(step):
+    """The step's record, held to the shape the probes write: one output per case the
+    grader asked for (the cases themselves are taken from the grader, never from the
+    record), every concept answer, every optimizer. A record written by student code
+    instead of the probes cannot make a check pass vacuously."""
+    value = step.value
+    problem = None
+    if step.name in CASE_STEPS:
+        cases, key = CASE_STEPS[step.name]
+        outputs = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(outputs, list) or len(outputs) != len(cases):
+            problem = f"{len(cases)} results, one per case the grader asked for"
+        elif step.name != "best_setting":
+            value["cases"] = [list(case) for case in cases]
+    elif step.name == "concepts":
+        answers = value.get("answers") if isinstance(value, dict) else None
+        if not isinstance(answers, dict) or set(answers) != set(probes.ANSWER_NAMES):
+            problem = f"the answers {', '.join(probes.ANSWER_NAMES)}"
+    elif step.name == "build_optimizers":
+        if not isinstance(value, dict) or set(value) != set(probes.OPTIMIZER_NAMES):
+            problem = f"a result for each optimizer {', '.join(probes.OPTIMIZER_NAMES)}"
+    elif step.name == "normalize":
+        if not {"result", "input_after"} <= set(step.arrays):
+            problem = "the normalized sample and the input after the call"
+    if problem is None:
+        return step
+    return artifacts.Step(step.name, False, step.outdir, error=(
+        f"the grader could not use this step's results: expected {problem} "
+        "(was a result file written by something other than the grader?)"))
+
+
 def _finish_step(step, data, profile):
+    if step.ok:
+        step = _check_shape(step)
     if not step.ok or step.name not in EXPERIMENT_STEPS:
         return step
     setting_name, attribute, label = EXPERIMENT_STEPS[step.name]
     settings = ["raw", "normalized"] if attribute is None else list(getattr(profile, attribute))
     try:
-        return runs.build_experiment(step, setting_name, settings, data, epochs=profile.epochs,
-                                     label=label.format)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as problem:
+        experiment = runs.build_experiment(step, setting_name, settings, data,
+                                           epochs=profile.epochs, label=label.format)
+    except Exception as problem:  # noqa: BLE001 - untrusted input must not crash the grade
         return artifacts.Step(step.name, False, step.outdir,
                               error=f"the grader could not make sense of this experiment's results "
                                     f"({type(problem).__name__}); were result files altered?")
+    if experiment.n_fits == 0 and not experiment.result_error:
+        return artifacts.Step(step.name, False, step.outdir, error=(
+            "no model was trained with the build_fn the grader passed in (0 calls of fit on "
+            "a model it built), so nothing this experiment returned or logged can be "
+            "credited: build every run's model with build_fn and train it with fit"))
+    return experiment
 
 
 def run_case(case, env):
@@ -154,20 +361,62 @@ def run_case(case, env):
     return True, "passed"
 
 
+def _selected(case, parts):
+    steps = [p for p in case_parameters(case) if p in STEP_TO_PART]
+    return parts is None or (steps and all(STEP_TO_PART[s] in parts for s in steps))
+
+
 def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
-          calibration_path=CALIBRATION_FILE, limits=None):
-    """Grade one submission and return a GradeReport (never raises for student faults)."""
+          calibration_path=CALIBRATION_FILE, limits=None, parts=None, protected_paths=(),
+          deadline=None):
+    """Grade one submission and return a GradeReport (never raises for student faults).
+
+    Parameters
+    ----------
+    submission_path : str or Path
+        A folder or a .zip.
+    profile : grader.config.Profile
+    include_hidden : bool, default=True
+        Also run the hidden test cases (needs the calibration file).
+    parts : collection of str, optional
+        Grade only these parts (names of ``grader.probes.PARTS``); default all.
+    protected_paths : sequence of str
+        More folders or files the sandboxed parts must not see (e.g. the results folder).
+    deadline : float, optional
+        ``time.monotonic()`` value by which the report must be ready; default now plus
+        ``TRAIN_GRADER_TOTAL_SECONDS``.
+
+    Raises
+    ------
+    grader.sandbox.supervisor.WorkerError
+        If the sandbox worker could not start (a grader problem, not the student's).
+    grader.calibration.CalibrationError
+        If hidden tests are included and the calibration file does not fit the data.
+    """
     started = time.monotonic()
+    deadline = deadline if deadline is not None else started + total_seconds()
+    # Everything trusted is read and fingerprinted before any student code runs.
+    trusted = TrustedFiles([PACKAGE_DIR, tests_dir, calibration_path,
+                            os.path.dirname(os.path.abspath(datasets.__file__))])
     test_files = load_test_files(tests_dir)
     cases = [(test_file, case) for test_file in test_files for case in test_file.test_cases
-             if include_hidden or not case.hidden]
+             if (include_hidden or not case.hidden) and _selected(case, parts)]
     data, dataset = load_data(profile)
     env = {"profile": profile,
            "normalize_input": data["x_val"][:probes.NORMALIZE_SAMPLE_ROWS]}
     if include_hidden:
         env["thresholds"] = calibration.load(calibration_path, dataset_sha256=dataset.sha256,
                                              profile=profile)
+    secret = secret_lines(
+        test_files,
+        extra_files=[calibration_path, PACKAGE_DIR / "reference_model.py",
+                     *_files_under(PACKAGE_ROOT / "solutions")],
+        public_files=_files_under(PACKAGE_ROOT / "assignment"))
+    hidden_paths = [PACKAGE_ROOT, PACKAGE_DIR, tests_dir, calibration_path,
+                    os.environ.get(DATA_ENV_VAR), os.path.abspath(os.fspath(submission_path)),
+                    *_home_folders(), *protected_paths]
     notes = []
+    outcomes = {}
     with tempfile.TemporaryDirectory(prefix="train-submission-") as staged:
         try:
             found = submission.stage(submission_path, staged)
@@ -180,23 +429,82 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
             if found["log_runs"]:
                 notes.append(f"logs/ holds {found['log_runs']} run folder(s); they are not graded: "
                              "the grader re-runs your code and reads the logs it writes")
+            secret -= _meaningful(line for path in _submission_files(staged)
+                                  for line in _read_lines(path))
         steps_needed = {p for _, case in cases for p in case_parameters(case) if p in STEP_TO_PART}
         if found is None:
             step_env = {s: artifacts.Step(s, False, "", error=notes[-1]) for s in STEP_TO_PART}
-            outcomes = {}
         else:
-            step_env, outcomes = collect(staged, profile, steps_needed, data, limits=limits)
+            step_env, outcomes = collect(staged, profile, steps_needed, data, limits=limits,
+                                         hidden_paths=hidden_paths, deadline=deadline)
+    # Parts that run as the grader's own user (no root) could have rewritten its files.
+    tampered = trusted.changed() if oslimits.sandbox_identity() is None else []
     env.update(step_env)
     env["env"] = env
     results = []
     for test_file, case in cases:
         passed, message = run_case(case, env)
+        if tampered:
+            passed, message = False, ("not graded: the grader's own files were changed while "
+                                      "this submission's code ran")
         points = float(case.points or 0)
+        message = message if passed else _with_hint(case, message)
+        if quotes_secret(message, secret):
+            message = WITHHELD
         results.append(TestResult(name=case.name, file=test_file.name, score=points if passed else 0.0,
-                                  max_score=points, hidden=case.hidden,
-                                  message=message if passed else _with_hint(case, message)))
+                                  max_score=points, hidden=case.hidden, message=message))
+    if tampered:
+        notes.append("Your code changed files of the grader while it ran "
+                     f"({len(tampered)} file(s)), so it was given no points. "
+                     "Submissions must not write outside their own folders.")
+    notes.extend(_output_notes(outcomes, staged))
+    notes = [WITHHELD if quotes_secret(note, secret) else note for note in notes]
     return GradeReport(results=results, notes=notes, part_outcomes=outcomes,
-                       seconds=round(time.monotonic() - started, 2))
+                       seconds=round(time.monotonic() - started, 2), tampered=tampered)
+
+
+def _home_folders():
+    """Home folders of root and of the user running the grader (they may hold credentials)."""
+    homes = {os.path.expanduser("~"), os.path.expanduser("~root")}
+    return sorted(h for h in homes if h and h not in (os.sep, "~", "~root"))
+
+
+_FRAME = re.compile(r'^\s*File "([^"]*)", line \d+')
+
+
+def student_output(text, submission_dir):
+    """A part's output with traceback frames outside the student's files removed."""
+    lines, skip_source = [], False
+    prefixes = [os.path.join(submission_dir, "")]
+    for line in text.splitlines():
+        match = _FRAME.match(line)
+        if match:
+            path = match.group(1)
+            skip_source = not any(path.startswith(p) or "/submission/" in path for p in prefixes)
+            if skip_source:
+                continue
+        elif skip_source and line.startswith("    "):
+            skip_source = False
+            continue
+        else:
+            skip_source = False
+        lines.append(line)
+    text = "\n".join(lines)
+    text = re.sub(r"/\S*/submission/", "", text)
+    return text
+
+
+def _output_notes(outcomes, staged):
+    notes = []
+    for part, outcome in outcomes.items():
+        if outcome is None or not outcome.abnormal or not outcome.output.strip():
+            continue
+        shown = student_output(outcome.output, staged)
+        if len(shown) > OUTPUT_NOTE_CHARS:
+            shown = "[...]\n" + shown[-OUTPUT_NOTE_CHARS:]
+        notes.append(f"Output of part '{part}' before it stopped ({outcome.output_bytes} bytes "
+                     f"in all; the end is shown):\n{shown}")
+    return notes
 
 
 def _with_hint(case, message):

@@ -29,13 +29,20 @@ OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop", "adagrad", "nadam")
 NORMALIZE_SAMPLE_ROWS = 200
 
 
-def prepare_worker():
-    """Import TensorFlow and Keras once in the worker, before any fork."""
+def prepare_worker(threads=None):
+    """Import TensorFlow and Keras once in the worker, before any fork.
+
+    ``threads`` sizes TensorFlow's thread pools to the CPUs the grader may really use
+    (a container limited to 1 CPU on a 64-core host would otherwise start 64 threads).
+    """
     global keras
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
     import keras as keras_module
     tf.config.experimental.enable_op_determinism()
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     keras = keras_module
     try:  # load the grader-only reference builder now, while its file is still readable
         from grader import reference_model  # noqa: F401
@@ -60,12 +67,19 @@ def student_traceback(error, submission_dir):
         if frame.line:
             lines.append(f"    {frame.line}")
     if isinstance(error, SystemExit):
-        summary = f"your code called sys.exit({error.code!r}) (or exit()); return a value instead"
+        code = error.code if isinstance(error.code, (int, type(None))) else "..."
+        summary = f"your code called sys.exit({code!r}) (or exit()); return a value instead"
+    elif isinstance(error, MemoryError):
+        summary = "MemoryError: your code ran out of memory (the grader limits each part's memory)"
     elif isinstance(error, EOFError):
         summary = "your code tried to read from standard input (input()); the grader provides none"
     else:
-        summary = f"{type(error).__name__}: {error}"
-    if isinstance(error, SyntaxError) and error.filename:
+        try:
+            summary = f"{type(error).__name__}: {error}"
+        except Exception:  # an exception whose str() fails
+            summary = f"{type(error).__name__} (its message could not be shown)"
+    if isinstance(error, SyntaxError) and error.filename and \
+            os.path.abspath(error.filename).startswith(submission_dir + os.sep):
         lines.append(f'  File "{os.path.basename(error.filename)}", line {error.lineno}')
         if error.text:
             lines.append(f"    {error.text.strip()}")
@@ -401,7 +415,7 @@ def step_concepts(ctx):
     answers = {}
     for name in ANSWER_NAMES:
         value = getattr(module, name, "<missing>")
-        answers[name] = value if isinstance(value, str) else \
+        answers[name] = value[:200] if isinstance(value, str) else \
             {"type": type(value).__name__, "repr": repr(value)[:80]}
     return {"answers": answers}, {}
 

@@ -2,14 +2,18 @@
 with a clean environment, and asks it to run each part.
 
 The grading process never imports student code or TensorFlow; it only reads the files
-each part leaves behind (see ``grader.artifacts``).
+each part leaves behind (see ``grader.artifacts``). It is a child subreaper too, and
+kills whatever is left of the worker's process tree when it closes the worker, so even
+a process that outlives a killed worker does not outlive the grade.
 """
 
 import dataclasses
 import json
+import math
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +25,12 @@ from grader.config import PACKAGE_ROOT
 from grader.sandbox import oslimits
 
 _WORKER_START_SECONDS = 120.0
+#: How long past a part's wall-time limit the grader waits for the worker's answer.
+_REPLY_GRACE_SECONDS = 20.0
+
+
+class WorkerError(RuntimeError):
+    """The grading worker could not start (not a problem with the submission)."""
 
 
 @dataclasses.dataclass
@@ -33,37 +43,90 @@ class PartOutcome:
     signal: int | None = None
     timed_out: bool = False
     memory_exceeded: bool = False
+    output_exceeded: bool = False
+    disk_exceeded: bool = False
+    cpu_exceeded: bool = False
+    wall_limit_seconds: float = 0.0
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_private_mb: float = 0.0
     leftover_processes_killed: int = 0
     output: str = ""
     output_bytes: int = 0
+    isolation: dict | None = None
     worker_error: str | None = None
+    limits: object = None
+
+    @property
+    def abnormal(self):
+        """True when the part's process did not end by itself with exit code 0."""
+        return self.problem() is not None
 
     def problem(self):
         """A sentence for the student when the process did not end normally, else None."""
+        limits = self.limits
         if self.worker_error:
             return self.worker_error
         if self.timed_out:
-            return ("the part ran out of time and was stopped: look for an infinite loop, "
-                    "a wait for input, or far more training than asked for")
+            return (f"the part ran out of time (its limit is {self.wall_limit_seconds:g} s) and was "
+                    "stopped: look for an infinite loop, a wait for input, or far more training "
+                    "than asked for")
         if self.memory_exceeded:
-            return "the part used more memory than allowed and was stopped"
+            limit = f" ({limits.memory_mb} MB)" if limits else ""
+            return (f"the part used more memory than allowed{limit} and was stopped: look for "
+                    "very large arrays, or data copied again and again")
+        if self.output_exceeded:
+            return ("the part printed far too much output and was stopped: remove print() calls "
+                    "inside loops (training progress is in the TensorBoard logs)")
+        if self.disk_exceeded:
+            return ("the part wrote too much to disk and was stopped: write only the "
+                    "TensorBoard logs asked for")
+        if self.cpu_exceeded:
+            limit = f" ({limits.cpu_seconds} s)" if limits else ""
+            return (f"the part used more CPU time than allowed{limit} and was stopped: look for "
+                    "an infinite loop or far more training than asked for")
         if self.signal is not None:
-            return f"the part's process was killed by signal {self.signal}"
+            name = oslimits.describe_signal(self.signal)
+            if self.signal == signal.SIGKILL:
+                return (f"the part's process was killed ({name}): by your code, or because it "
+                        "ran out of memory")
+            return f"the part's process crashed or was killed by {name}"
+        if self.exit_code == 70:
+            return ("the grader's code failed while running this part (exit code 70); if your "
+                    "code does not change the grader, please tell the course staff")
         if self.exit_code not in (0, None):
-            return f"the part's process exited with code {self.exit_code} before finishing"
+            return (f"the part's process exited with code {self.exit_code} before finishing: "
+                    "does your code call os._exit() or exit the interpreter?")
         return None
 
 
 class Worker:
-    """Context manager around one sandbox worker process."""
+    """Context manager around one sandbox worker process.
 
-    def __init__(self, data, submission_dir, profile, limits, workdir=None):
+    Parameters
+    ----------
+    data : dict of str to np.ndarray
+        What the sandbox may see (never the held-out split).
+    submission_dir : str
+        The staged submission; copied into a private work folder.
+    profile : grader.config.Profile
+    limits : grader.config.Limits
+    workdir : str, optional
+    hidden_paths : sequence of str
+        Folders and files the parts must not see (hidden in a mount namespace when the
+        grader is root and the container allows it).
+    deadline : float, optional
+        ``time.monotonic()`` value by which everything must be done: part wall-time
+        limits and waits are shortened to fit.
+    """
+
+    def __init__(self, data, submission_dir, profile, limits, workdir=None, hidden_paths=(),
+                 deadline=None):
         self.limits = limits
         self.profile = profile
+        self.deadline = deadline if deadline is not None else math.inf
         self.identity = oslimits.sandbox_identity()
+        self.hidden_paths = [os.path.abspath(p) for p in hidden_paths if p]
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="train-grader-")
         self.submission_dir = os.path.join(self.workdir, "submission")
@@ -71,7 +134,10 @@ class Worker:
         self.data_path = os.path.join(self.workdir, "data.npz")
         np.savez(self.data_path, **data)
         self._share_with_sandbox(self.workdir)
+        self.log_path = os.path.join(self.workdir, "worker.log")
         self.process = None
+        self.worker_pid = None
+        self._children_before = set()
 
     def _share_with_sandbox(self, path):
         """Let the sandbox user read the submission and data (and nothing else of ours)."""
@@ -81,6 +147,9 @@ class Worker:
                 os.chmod(os.path.join(root, name), 0o755)
             for name in files:
                 os.chmod(os.path.join(root, name), 0o644)
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
 
     def __enter__(self):
         environment = {
@@ -94,51 +163,91 @@ class Worker:
             "TF_ENABLE_ONEDNN_OPTS": "0",
             "PYTHONPATH": str(PACKAGE_ROOT),
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-s", "-m", "grader.sandbox.worker", self.data_path,
-             json.dumps(dataclasses.asdict(self.limits))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self.workdir, env=environment, text=True, bufsize=1, start_new_session=True)
-        ready = self._read_reply(_WORKER_START_SECONDS)
+        for name in ("TRAIN_GRADER_MAX_OUTPUT_MB", "TRAIN_GRADER_MAX_DISK_MB"):
+            if os.environ.get(name):
+                environment[name] = os.environ[name]
+        oslimits.make_undumpable()  # same-user parts cannot reach our pipes via /proc
+        oslimits.become_subreaper()
+        self._children_before = set(oslimits.children_map().get(os.getpid(), []))
+        sandbox = {"hidden": self.hidden_paths, "keep": _interpreter_paths() + [self.workdir],
+                   # Emulates a container without namespaces (tests, diagnosis).
+                   "no_namespaces": os.environ.get("TRAIN_GRADER_NO_NAMESPACES") == "1"}
+        log = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-s", "-m", "grader.sandbox.worker", self.data_path,
+                 json.dumps(dataclasses.asdict(self.limits)), json.dumps(sandbox)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                cwd=self.workdir, env=environment, text=True, bufsize=1, start_new_session=True)
+        finally:
+            os.close(log)
+        ready = self._read_reply(min(_WORKER_START_SECONDS, max(self.remaining(), 1.0)))
         if not ready or not ready.get("ready"):
-            raise RuntimeError("the grading worker did not start (TensorFlow import failed?)")
+            log = self.log_tail()
+            self.__exit__(None, None, None)  # __exit__ is not called when __enter__ raises
+            raise WorkerError("the grading worker did not start (TensorFlow import failed or "
+                              f"timed out); its log ends with:\n{log}")
+        self.worker_pid = ready.get("pid")
         return self
+
+    def log_tail(self, limit=2000):
+        """The end of the worker's own log (for the course staff, not the student)."""
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(max(0, os.fstat(handle.fileno()).st_size - limit))
+                return handle.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def _read_reply(self, timeout):
         stream = self.process.stdout
-        ready, _, _ = select.select([stream], [], [], timeout)
+        ready, _, _ = select.select([stream], [], [], max(timeout, 0.0))
         if not ready:
             return None
         line = stream.readline()
-        return json.loads(line) if line else None
+        try:
+            return json.loads(line) if line else None
+        except ValueError:
+            return None
 
-    def run_part(self, part):
-        """Run one part in a fresh sandboxed child; returns its ``PartOutcome``."""
+    def run_part(self, part, wall_seconds=None):
+        """Run one part in a fresh sandboxed child; returns its ``PartOutcome``.
+
+        ``wall_seconds`` shortens the part's wall-time limit (to fit the whole grade's budget).
+        """
         outdir = os.path.join(self.workdir, "parts", part)
         os.makedirs(outdir)
         os.chmod(os.path.dirname(outdir), 0o755)
         if self.identity is not None:
             os.chown(outdir, *self.identity)
+        wall = min(self.limits.wall_seconds, wall_seconds or math.inf)
         request = {"part": part, "outdir": outdir, "submission": self.submission_dir,
                    "profile": dataclasses.asdict(self.profile),
-                   "reference_model": self.profile.reference_model}
-        outcome = PartOutcome(part=part, outdir=outdir)
-        if self.process.poll() is not None:
-            outcome.worker_error = "the grading worker is not running"
+                   "reference_model": self.profile.reference_model, "wall_seconds": wall}
+        outcome = PartOutcome(part=part, outdir=outdir, wall_limit_seconds=wall, limits=self.limits)
+        if self.process is None or self.process.poll() is not None:
+            outcome.worker_error = "not run: the grading worker is not running"
             return outcome
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        reply = self._read_reply(self.limits.wall_seconds + 60)
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+        except OSError:
+            outcome.worker_error = "not run: the grading worker is not running"
+            return outcome
+        reply = self._read_reply(wall + _REPLY_GRACE_SECONDS)
         if reply is None:
-            outcome.worker_error = "the grading worker stopped answering"
+            outcome.worker_error = "the grading worker stopped answering while running this part"
             self.close()
             return outcome
         for field in dataclasses.fields(PartOutcome):
-            if field.name in reply and field.name not in ("part", "outdir"):
+            if field.name in reply and field.name not in ("part", "outdir", "limits"):
                 setattr(outcome, field.name, reply[field.name])
+        if self.identity is not None:
+            _take_back(outdir)
         return outcome
 
     def close(self):
+        """Stop the worker and kill anything left of its process tree."""
         if self.process is not None and self.process.poll() is None:
             try:
                 self.process.stdin.close()
@@ -147,14 +256,35 @@ class Worker:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
+                pass
         if self.process is not None:
-            for stream in (self.process.stdout,):
-                stream.close()
+            for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL),
+                         lambda: self.process.kill()):
+                try:
+                    kill()
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.process.wait()
+            self.process.stdout.close()
+        # Orphans of a dead worker re-parent to us (a subreaper): kill them too, but
+        # leave alone the children this process had before the worker started.
+        oslimits.kill_descendants(os.getpid(), exclude=self._children_before)
 
     def __exit__(self, *exc_info):
         self.close()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
         return False
+
+
+def _take_back(outdir):
+    """Give a finished part's folder back to root, so later parts cannot add to it (the
+    grader has already read what it needs from it)."""
+    os.lchown(outdir, 0, 0)
+    os.chmod(outdir, 0o755)
+
+
+def _interpreter_paths():
+    """Folders the sandboxed parts need even when they lie inside a hidden folder."""
+    paths = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    return sorted(p for p in paths if p and p != os.sep)
