@@ -74,7 +74,13 @@ def build_document(solutions_dir, seeds, profile=GRADE, progress=print):
     }
 
 
+#: Fewest seeds `make calibrate` accepts: a spread needs several runs to mean anything.
+MIN_SEEDS = 5
+
+
 def main(solutions_dir, output, *, seeds):
+    if len(set(seeds)) < MIN_SEEDS:
+        raise ValueError(f"calibration needs at least {MIN_SEEDS} different seeds, got {list(seeds)}")
     document = build_document(solutions_dir, seeds)
     previous = None
     if os.path.exists(output):

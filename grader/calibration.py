@@ -77,9 +77,9 @@ def load(path=CALIBRATION_FILE, *, dataset_sha256=None, profile=None):
     recorded = document.get("dataset", {}).get("sha256")
     if dataset_sha256 is not None and recorded != dataset_sha256:
         raise CalibrationError(
-            f"{path} was calibrated on data with sha256 {recorded}, but the grading data has "
-            f"sha256 {dataset_sha256} ({document.get('dataset', {}).get('description', '?')} vs "
-            f"the data configured now). Run `make calibrate` to recalibrate for this data.")
+            f"{path} was calibrated on other data: {document.get('dataset', {}).get('description', '?')} "
+            f"with sha256 {recorded}, but the data configured now has sha256 {dataset_sha256}. "
+            f"Its thresholds do not apply; run `make calibrate` to recalibrate for this data.")
     if profile is not None:
         recorded_profile = {k: v for k, v in document.get("profile", {}).items() if k != "seed"}
         current = {k: (list(v) if isinstance(v, tuple) else v)

@@ -137,10 +137,11 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
             run.weights = [step.arrays[f"fit{fit_index}_w{j}"] for j in range(4)
                            if f"fit{fit_index}_w{j}" in step.arrays]
             _score_weights(run, setting_name, data)
+        log_dir = os.path.join(step.outdir, f"{step.name}_logs")
         try:
-            run.log = tblogs.read_run(os.path.join(step.outdir, f"{step.name}_logs", dir_name))
+            run.log = tblogs.read_run(os.path.join(log_dir, dir_name))
         except tblogs.LogError as problem:
-            run.log_error = str(problem)
+            run.log_error = f"{problem}; {_describe_log_dir(log_dir)}"
         runs.append(run)
     return Experiment(
         name=step.name, setting_name=setting_name, runs=runs, result_error=value.get("result_error"),
@@ -150,12 +151,33 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
     )
 
 
+#: Sub-folders the TensorBoard callback writes straight into the directory it is given.
+CALLBACK_FOLDERS = ("train", "validation")
+
+
+def _describe_log_dir(log_dir):
+    """What the experiment did write under its log_dir, for a missing run's message."""
+    found = tblogs.list_runs(log_dir)
+    if not os.path.isdir(log_dir) or not found:
+        return "nothing was logged under log_dir (was a TensorBoard callback passed to fit?)"
+    if set(CALLBACK_FOLDERS) & set(found):
+        return (f"log_dir itself holds {', '.join(f + '/' for f in found)}: runs were logged "
+                "straight into log_dir instead of each into its own log_dir/<run name>")
+    shown = ", ".join(found[:8]) + (", ..." if len(found) > 8 else "")
+    return f"log_dir holds the run directories {shown}"
+
+
 def _inputs_for(run, setting_name, x):
-    """The pixels as this run's model expects them."""
+    """The pixels in the form this run's model was trained on: rescaled by the model
+    itself, raw 0-255 (the normalization experiment's runs that trained on raw pixels),
+    or divided by 255."""
     if run.model.get("input_scale") is not None:
         return x.astype(np.float32), run.model["input_scale"]
-    if setting_name == "input" and run.setting == "raw":
-        return x.astype(np.float32), None
+    if setting_name == "input":
+        x_max = (run.fit or {}).get("x_max")
+        trained_on_raw = run.setting == "raw" if x_max is None else x_max > 1.0
+        if trained_on_raw:
+            return x.astype(np.float32), None
     return x.astype(np.float32) / np.float32(255.0), None
 
 

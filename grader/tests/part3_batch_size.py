@@ -42,6 +42,6 @@ def test_weights_match(batch_size_experiment):
 
 
 @test_case(name="3.7 every batch size converges like the reference's", points=3, hidden=True)
-def test_convergence(batch_size_experiment, thresholds):
-    ex.check_convergence(batch_size_experiment, thresholds, "batch_size")
-    ex.check_loss_falls(batch_size_experiment, thresholds, "batch_size")
+def test_convergence(batch_size_experiment, thresholds, profile):
+    ex.check_convergence(batch_size_experiment, thresholds, "batch_size", profile)
+    ex.check_loss_falls(batch_size_experiment, thresholds, "batch_size", profile)

@@ -43,7 +43,7 @@ def test_weights_match(learning_rate_experiment):
 
 @test_case(name="4.7 each rate behaves like the reference's (1.0 unstable, 0.001 converges)",
            points=3, hidden=True)
-def test_convergence(learning_rate_experiment, thresholds):
-    ex.check_convergence(learning_rate_experiment, thresholds, "learning_rate",
+def test_convergence(learning_rate_experiment, thresholds, profile):
+    ex.check_convergence(learning_rate_experiment, thresholds, "learning_rate", profile,
                          bounded_above=(1.0,))
-    ex.check_loss_falls(learning_rate_experiment, thresholds, "learning_rate")
+    ex.check_loss_falls(learning_rate_experiment, thresholds, "learning_rate", profile)

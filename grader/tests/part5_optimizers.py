@@ -52,9 +52,9 @@ def test_weights_match(optimizer_experiment):
 
 @test_case(name="5.7 each optimizer converges like the reference's (SGD slower)", points=3,
            hidden=True)
-def test_convergence(optimizer_experiment, thresholds):
-    ex.check_convergence(optimizer_experiment, thresholds, "optimizer", bounded_above=("sgd",))
-    ex.check_loss_falls(optimizer_experiment, thresholds, "optimizer")
+def test_convergence(optimizer_experiment, thresholds, profile):
+    ex.check_convergence(optimizer_experiment, thresholds, "optimizer", profile, bounded_above=("sgd",))
+    ex.check_loss_falls(optimizer_experiment, thresholds, "optimizer", profile)
 
 
 @test_case(name="5.8 best_setting picks the highest final val_accuracy", points=2, hidden=False)

@@ -1,0 +1,82 @@
+"""Grading a submission that differs from solutions/ in a few modules, cheaply.
+
+A submission built from ``solutions/`` by changing some modules is graded only on the
+parts whose graded modules it changed (``grader.probes.PARTS``): the other parts run the
+reference's own, unchanged code and earn their full points (``tests/test_seeds.py`` and
+``tests/test_end_to_end.py`` hold the reference to that), so they are counted as earned
+instead of being trained again. Set ``TRAIN_TEST_FULL_GRADES=1`` to grade every part.
+"""
+
+import dataclasses
+import os
+import shutil
+import tempfile
+
+FULL_GRADES = os.environ.get("TRAIN_TEST_FULL_GRADES", "") not in ("", "0")
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What grading found, over all 100 points."""
+
+    report: object                 # grader.engine.GradeReport of the parts that were graded
+    score: float                   # graded score + the full points of the parts not graded
+    max_score: float
+    failed: dict                   # {test id: message} of every failed test
+    not_graded: list               # test files counted at full marks without running
+
+    def describe(self):
+        lines = [f"score {self.score:g}/{self.max_score:g}"]
+        lines += [f"  FAILED {test_id}: {message.splitlines()[0][:300]}"
+                  for test_id, message in sorted(self.failed.items(), key=lambda i: _order(i[0]))]
+        return "\n".join(lines)
+
+
+def _order(test_id):
+    return tuple(int(part) for part in test_id.split("."))
+
+
+def test_id(name):
+    """'1.10 the normalized run ...' -> '1.10'."""
+    return name.split()[0]
+
+
+def files_for(modules):
+    """Paths of the grader test files whose steps run in a part grading one of ``modules``."""
+    from grader import engine, probes
+    from grader.config import TESTS_DIR
+    parts = {part for part, (graded, _, _) in probes.PARTS.items() if set(graded) & set(modules)}
+    chosen, skipped = [], []
+    for name in sorted(os.listdir(TESTS_DIR)):
+        if not name.endswith(".py") or name.startswith("_"):
+            continue
+        path = TESTS_DIR / name
+        test_file = _load(path)
+        needed = {engine.STEP_TO_PART[p] for case in test_file.test_cases
+                  for p in engine.case_parameters(case) if p in engine.STEP_TO_PART}
+        (chosen if needed & parts else skipped).append((path, test_file))
+    return chosen, skipped
+
+
+def _load(path):
+    from otter.test_files.exception_test import ExceptionTestFile
+    return ExceptionTestFile.from_file(str(path))
+
+
+def grade(submission, modules, *, seed=None, full=FULL_GRADES):
+    """Grade ``submission`` (which changes ``modules`` of solutions/) -> Outcome."""
+    from grader import engine
+    from grader.config import GRADE
+    profile = GRADE if seed is None else GRADE.with_seed(seed)
+    chosen, skipped = files_for(modules)
+    if full:
+        chosen, skipped = chosen + skipped, []
+    with tempfile.TemporaryDirectory(prefix="train-partial-tests-") as tests_dir:
+        for path, _ in chosen:
+            shutil.copy(path, tests_dir)
+        report = engine.grade(str(submission), profile=profile, tests_dir=tests_dir)
+    free = sum(float(case.points or 0) for _, test_file in skipped for case in test_file.test_cases)
+    failed = {test_id(r.name): r.message for r in report.results if not r.passed}
+    return Outcome(report=report, score=round(report.score + free, 4),
+                   max_score=round(report.max_score + free, 4), failed=failed,
+                   not_graded=[test_file.name for _, test_file in skipped])

@@ -1,0 +1,53 @@
+"""The mutant corpus (tests/mutants/corpus.py): every realistic mistake loses exactly the
+points of the tests it must fail, and the failing messages name the mistake.
+
+Each mutant is graded on the parts its changed modules take part in (see
+tests/mutants/grading.py; TRAIN_TEST_FULL_GRADES=1 grades every part)."""
+
+import pytest
+
+from conftest import SOLUTIONS, make_submission
+from mutants import grading
+from mutants.corpus import EXPECTED_SCORES, MUTANTS, render, points_by_test
+
+
+def test_corpus_is_well_formed():
+    """Does every mutant name a real test it must fail, change each text exactly once, and
+    say which message names the mistake? Are there at least 15, all different?"""
+    points = points_by_test()
+    assert len(MUTANTS) >= 15
+    assert len({m.name for m in MUTANTS}) == len(MUTANTS)
+    assert len({m.replacements for m in MUTANTS}) == len(MUTANTS)
+    for mutant in MUTANTS:
+        assert mutant.fails and set(mutant.fails) <= set(points), mutant.name
+        assert mutant.says and set(mutant.says) <= set(mutant.fails) | {"*"}, mutant.name
+        for module, old, new in mutant.replacements:
+            text = (SOLUTIONS / module).read_text()
+            assert text.count(old) == 1, f"{mutant.name}: {module} holds {old!r} {text.count(old)} times"
+            assert old != new, mutant.name
+
+
+def test_expected_score_table_is_current():
+    """Is tests/mutants/expected_scores.md what the corpus and the live test files give?
+    (Regenerate: python tests/mutants/corpus.py)"""
+    assert EXPECTED_SCORES.read_text() == render()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_loses_exactly_its_points(tmp_path, mutant):
+    """Does the mutant fail exactly its tests, score exactly 100 minus their points, and
+    get messages that name the mistake?"""
+    submission = make_submission(tmp_path, mutant.replacements)
+    outcome = grading.grade(submission, mutant.modules)
+    points = points_by_test()
+    expected_score = outcome.max_score - sum(points[test_id][0] for test_id in mutant.fails)
+    assert outcome.max_score == 100
+    assert (sorted(outcome.failed), outcome.score) == (sorted(mutant.fails), expected_score), \
+        outcome.describe()
+    for test_id, text in mutant.says.items():
+        for failed in (outcome.failed if test_id == "*" else [test_id]):
+            assert text.lower() in outcome.failed[failed].lower(), \
+                f"{failed}'s message does not say {text!r}:\n{outcome.failed[failed]}"
+    for test_id, message in outcome.failed.items():
+        assert message.strip() and "internal grader error" not in message, (test_id, message)

@@ -1,0 +1,27 @@
+"""Correct work always passes: the reference earns every point, hidden tests included, on
+20 training seeds it was not calibrated on."""
+
+import json
+
+import pytest
+
+from conftest import SOLUTIONS, grade
+from grader.config import CALIBRATION_FILE
+
+SEEDS = tuple(range(101, 121))
+
+
+@pytest.mark.slow
+def test_reference_passes_on_20_unseen_seeds():
+    """Does the reference score 100 on each of seeds 101-120? (All failing seeds are
+    reported at once, with the failing tests' messages.)"""
+    calibrated = set(json.loads(CALIBRATION_FILE.read_text())["seeds"])
+    assert not calibrated & set(SEEDS), "the seeds must be ones the calibration did not use"
+    failures = {}
+    for seed in SEEDS:
+        report = grade(SOLUTIONS, seed=seed)
+        failed = [f"{r.name}: {r.message.splitlines()[0]}" for r in report.results if not r.passed]
+        if failed or report.score != 100:
+            failures[seed] = (report.score, failed)
+    assert failures == {}, "\n".join(f"seed {seed}: {score}/100\n  " + "\n  ".join(failed)
+                                     for seed, (score, failed) in failures.items())
