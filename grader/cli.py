@@ -153,8 +153,6 @@ def build_parser():
     grade.add_argument("submission")
     grade.add_argument("--results", help="where to write Gradescope's results.json")
     grade.add_argument("--seed", type=int, default=None, help=f"training seed (or ${SEED_ENV_VAR})")
-    grade.add_argument("--gradescope", action="store_true",
-                       help="running inside Gradescope's /autograder layout (no extra effect yet)")
     grade.set_defaults(run=cmd_grade)
     grade_all = commands.add_parser("grade-all", help="grade a folder of submissions into a CSV")
     grade_all.add_argument("folder", help="one sub-folder or .zip per student")
