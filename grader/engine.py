@@ -14,7 +14,6 @@ last part's wall-time limit is shortened to fit.
 """
 
 import dataclasses
-import hashlib
 import inspect
 import os
 import re
@@ -25,6 +24,8 @@ from otter.test_files.exception_test import ExceptionTestFile
 
 import datasets
 from grader import artifacts, calibration, probes, runs, submission
+from grader.integrity import (TrustedFiles, files_under, meaningful_lines, quotes_secret,
+                              read_lines, secret_lines, submission_files)
 from grader.config import CALIBRATION_FILE, PACKAGE_DIR, PACKAGE_ROOT, TESTS_DIR, Limits
 from grader.sandbox import oslimits
 from grader.sandbox.supervisor import Worker, WorkerError  # noqa: F401 - re-exported
@@ -48,8 +49,6 @@ SCORING_RESERVE_SECONDS = 15.0
 MIN_PART_SECONDS = 5.0
 #: Student-visible output of a part that ended abnormally, shown in the notes.
 OUTPUT_NOTE_CHARS = 1500
-#: Lines of hidden files shorter than this are too generic to count as a leak.
-MIN_SECRET_LINE_CHARS = 16
 WITHHELD = ("[This message was withheld: it quoted files of the grader that submissions "
             "must not read.]")
 DATA_ENV_VAR = "TRAIN_QUICKDRAW_DATA"
@@ -121,129 +120,6 @@ def load_data(profile):
     for split_name, (x, y) in splits.items():
         data[f"x_{split_name}"], data[f"y_{split_name}"] = x, y
     return data, dataset
-
-
-# ------------------------------------------------------------------- trusted files
-
-class TrustedFiles:
-    """Fingerprints (and copies) of the files the grade trusts, taken before any student
-    code runs: the grader package, its test files, the calibration and the data loaders.
-
-    When the grader runs as root, parts run as another user and cannot change them;
-    without root they run as the grader's own user, so ``changed()`` checks them after
-    the parts ran. The engine does not write them back (a developer may be editing them
-    while a grade runs); it gives the submission no points and says which files changed.
-    """
-
-    MAX_BYTES = 32 * 2**20
-
-    def __init__(self, roots):
-        self.files = {}
-        total = 0
-        for root in roots:
-            for path in _python_and_data_files(root):
-                try:
-                    with open(path, "rb") as handle:
-                        content = handle.read()
-                except OSError:
-                    continue
-                total += len(content)
-                if total > self.MAX_BYTES:
-                    return
-                self.files[path] = (hashlib.sha256(content).hexdigest(), content)
-
-    def changed(self):
-        """Paths whose content differs from (or that vanished since) the fingerprint."""
-        changed = []
-        for path, (digest, _) in self.files.items():
-            try:
-                with open(path, "rb") as handle:
-                    same = hashlib.sha256(handle.read()).hexdigest() == digest
-            except OSError:
-                same = False
-            if not same or os.path.islink(path):
-                changed.append(path)
-        return changed
-
-
-def _python_and_data_files(root):
-    if os.path.isfile(root):
-        yield os.path.abspath(root)
-        return
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".py", ".json")):
-                yield os.path.abspath(os.path.join(folder, name))
-
-
-# --------------------------------------------------------------- secret text
-
-def secret_lines(test_files, extra_files=(), public_files=()):
-    """Lines of the grader's hidden material, as stripped text: the source of hidden test
-    cases, and the content of ``extra_files`` (calibration, grader-only code, solutions),
-    minus every line that also occurs in the public part of the test files or in
-    ``public_files`` (what students get anyway).
-    """
-    secret, public = set(), set()
-    for test_file in test_files:
-        hidden_ranges = []
-        for case in test_file.test_cases:
-            try:
-                lines, start = inspect.getsourcelines(case.body.test_func)
-            except (OSError, TypeError):
-                continue
-            if case.hidden:
-                secret.update(_meaningful(lines))
-                hidden_ranges.append((start, start + len(lines)))
-        try:
-            with open(test_file.path, encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if not any(low <= number < high for low, high in hidden_ranges):
-                        public.update(_meaningful([line]))
-        except (OSError, UnicodeDecodeError):
-            pass
-    for path in extra_files:
-        secret.update(_meaningful(_read_lines(path)))
-    for path in public_files:
-        public.update(_meaningful(_read_lines(path)))
-    return secret - public
-
-
-def _read_lines(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(4 * 2**20).splitlines()
-    except OSError:
-        return []
-
-
-def _meaningful(lines):
-    found = set()
-    for line in lines:
-        text = " ".join(line.split())
-        if len(text) >= MIN_SECRET_LINE_CHARS and any(c.isalnum() for c in text):
-            found.add(text)
-    return found
-
-
-def quotes_secret(text, secret):
-    """True when ``text`` contains a whole line of hidden material (whitespace-insensitive)."""
-    if not secret or not text:
-        return False
-    flat = " ".join(str(text).split())
-    return any(line in flat for line in secret)
-
-
-def _submission_files(folder):
-    return [os.path.join(folder, name) for name in sorted(os.listdir(folder))
-            if name.endswith(".py")] if folder and os.path.isdir(folder) else []
-
-
-def _files_under(folder, suffix=".py"):
-    if not os.path.isdir(folder):
-        return []
-    return [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith(suffix)]
 
 
 # ----------------------------------------------------------------- running parts
@@ -410,8 +286,8 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
     secret = secret_lines(
         test_files,
         extra_files=[calibration_path, PACKAGE_DIR / "reference_model.py",
-                     *_files_under(PACKAGE_ROOT / "solutions")],
-        public_files=_files_under(PACKAGE_ROOT / "assignment"))
+                     *files_under(PACKAGE_ROOT / "solutions")],
+        public_files=files_under(PACKAGE_ROOT / "assignment"))
     hidden_paths = [PACKAGE_ROOT, PACKAGE_DIR, tests_dir, calibration_path,
                     os.environ.get(DATA_ENV_VAR), os.path.abspath(os.fspath(submission_path)),
                     *_home_folders(), *protected_paths]
@@ -429,8 +305,8 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
             if found["log_runs"]:
                 notes.append(f"logs/ holds {found['log_runs']} run folder(s); they are not graded: "
                              "the grader re-runs your code and reads the logs it writes")
-            secret -= _meaningful(line for path in _submission_files(staged)
-                                  for line in _read_lines(path))
+            secret -= meaningful_lines(line for path in submission_files(staged)
+                                  for line in read_lines(path))
         steps_needed = {p for _, case in cases for p in case_parameters(case) if p in STEP_TO_PART}
         if found is None:
             step_env = {s: artifacts.Step(s, False, "", error=notes[-1]) for s in STEP_TO_PART}
