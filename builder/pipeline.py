@@ -76,9 +76,11 @@ MIN_LEAK_LINE_LENGTH = 12
 #: Solution lines this generic never count as a leak either: "return model", "else:", "yield self.x".
 TRIVIAL_LINE = re.compile(r"(?:(?:return|yield)\s+)?[\w.]*:?")
 #: Grader files that go to the autograder only (add modules that would give answers away).
-GRADER_ONLY_FILES = (CALIBRATION_FILE, "grader/reference_model.py")
+GRADER_ONLY_FILES = (CALIBRATION_FILE, "grader/reference_model.py", "grader/held_out.json")
+#: The reference's replayed runs (``grader.replay``): autograder only.
+REPLAY_CACHE_DIR = "grader/replay_cache/"
 #: Paths that must never be in the student bundle.
-STUDENT_FORBIDDEN_PREFIXES = (*GRADER_ONLY_FILES, f"{SOLUTIONS_DIR}/")
+STUDENT_FORBIDDEN_PREFIXES = (*GRADER_ONLY_FILES, REPLAY_CACHE_DIR, f"{SOLUTIONS_DIR}/")
 #: Top-level folders that must never be in the autograder bundle.
 AUTOGRADER_FORBIDDEN_PREFIXES = (f"{SOLUTIONS_DIR}/", f"{ASSIGNMENT_DIR}/", "tests/")
 
@@ -314,7 +316,7 @@ def _grader_files(repo_root: Path, *, for_students: bool) -> dict[str, Path]:
     # only makes it a package), and never the calibration data.
     return {
         name: path for name, path in files.items()
-        if name not in GRADER_ONLY_FILES
+        if name not in GRADER_ONLY_FILES and not name.startswith(REPLAY_CACHE_DIR)
         and (not name.startswith(f"{GRADER_TESTS_DIR}/") or name == f"{GRADER_TESTS_DIR}/__init__.py")
     }
 

@@ -41,6 +41,34 @@ def measure(solutions_dir, profile, data):
     return figures
 
 
+def write_replay_cache(solutions_dir, profile=GRADE, progress=print):
+    """Replay the reference's runs at the grading seed into ``grader/replay_cache/`` (shipped
+    in the autograder zip), so grading a correct submission costs no replay training."""
+    from grader import replay
+    folder = replay.SHIPPED_CACHE_DIR
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.json"):
+        old.unlink()
+    progress(f"replaying the reference's runs at seed {profile.seed} into {folder} ...")
+    previous = os.environ.get(replay.CACHE_ENV_VAR)
+    os.environ[replay.CACHE_ENV_VAR] = str(folder)
+    try:
+        data, _ = engine.load_data(profile)
+        with tempfile.TemporaryDirectory(prefix="train-calibrate-") as staged:
+            submission.stage(solutions_dir, staged)
+            env, _ = engine.collect(staged, profile, set(EXPERIMENT_PREFIXES), data)
+    finally:
+        if previous is None:
+            os.environ.pop(replay.CACHE_ENV_VAR, None)
+        else:
+            os.environ[replay.CACHE_ENV_VAR] = previous
+    unverified = [f"{name}: {run.label}" for name in EXPERIMENT_PREFIXES
+                  for run in getattr(env[name], "runs", []) if not run.verified]
+    if unverified or any(not hasattr(env[name], "runs") for name in EXPERIMENT_PREFIXES):
+        raise RuntimeError(f"the reference's runs did not verify against their replay: {unverified}")
+    progress(f"wrote {len(list(folder.glob('*.json')))} replays to {folder}")
+
+
 def versions():
     names = ("tensorflow-cpu", "keras", "numpy", "tensorboard", "otter-grader")
     found = {}
@@ -94,6 +122,7 @@ def main(solutions_dir, output, *, seeds):
         json.dump(document, handle, indent=1, sort_keys=True)
         handle.write("\n")
     print(f"wrote {output}: {len(document['metrics'])} metrics over seeds {seeds}")
+    write_replay_cache(solutions_dir)
     for name, stats in sorted(document["metrics"].items()):
         if name.endswith("held_out_accuracy"):
             print(f"  {name:<48} min {stats['min']:.3f}  mean {stats['mean']:.3f}  "

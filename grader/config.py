@@ -12,6 +12,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE_ROOT = PACKAGE_DIR.parent
 TESTS_DIR = PACKAGE_DIR / "tests"
 CALIBRATION_FILE = PACKAGE_DIR / "calibration.json"
+#: The secret seed of the held-out split (autograder only, never in the student bundle).
+HELD_OUT_FILE = PACKAGE_DIR / "held_out.json"
 
 #: The modules a submission holds, by part. Each is imported from the submission folder.
 STUDENT_MODULES = ("normalization", "architecture", "training", "experiments", "concepts")

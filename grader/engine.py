@@ -14,19 +14,24 @@ last part's wall-time limit is shortened to fit.
 """
 
 import dataclasses
+import hashlib
 import inspect
+import json
 import os
 import re
+import sys
 import tempfile
 import time
+import traceback
 
 from otter.test_files.exception_test import ExceptionTestFile
 
 import datasets
-from grader import artifacts, calibration, probes, runs, submission
+from grader import artifacts, calibration, probes, replay, runs, submission
 from grader.integrity import (TrustedFiles, files_under, meaningful_lines, quotes_secret,
                               read_lines, secret_lines, submission_files)
-from grader.config import CALIBRATION_FILE, PACKAGE_DIR, PACKAGE_ROOT, TESTS_DIR, Limits
+from grader.config import (CALIBRATION_FILE, HELD_OUT_FILE, PACKAGE_DIR, PACKAGE_ROOT, TESTS_DIR,
+                           Limits)
 from grader.sandbox import oslimits
 from grader.sandbox.supervisor import Worker, WorkerError  # noqa: F401 - re-exported
 
@@ -47,6 +52,10 @@ DEFAULT_TOTAL_SECONDS = 540.0
 SCORING_RESERVE_SECONDS = 15.0
 #: A part is not started with less than this many seconds of budget left.
 MIN_PART_SECONDS = 5.0
+#: Attempts at a grade that fails for a reason that is not the student's (see ``grade``).
+GRADE_ATTEMPTS = 2
+#: Another attempt is made only with at least this many seconds of the budget left.
+MIN_RETRY_SECONDS = 30.0
 #: Student-visible output of a part that ended abnormally, shown in the notes.
 OUTPUT_NOTE_CHARS = 1500
 WITHHELD = ("[This message was withheld: it quoted files of the grader that submissions "
@@ -75,6 +84,10 @@ class GradeReport:
     part_outcomes: dict
     seconds: float
     tampered: list = dataclasses.field(default_factory=list)
+    #: Why no grade could be made, when that is not the student's doing (the worker did
+    #: not start or died, the grader failed), after every attempt; None for a grade.
+    infrastructure_failure: str | None = None
+    attempts: int = 1
 
     @property
     def score(self):
@@ -107,19 +120,56 @@ def case_parameters(case):
     return list(inspect.signature(case.body.test_func).parameters)
 
 
+@dataclasses.dataclass(frozen=True)
+class DataIdentity:
+    """What the grade's data is: a description and a checksum covering every split."""
+
+    description: str
+    sha256: str
+
+
+def held_out_seed(profile, path=HELD_OUT_FILE):
+    """The secret seed of the held-out split: ``grader/held_out.json`` (autograder only).
+    Without it (the student bundle) the self-check uses a public stand-in."""
+    try:
+        with open(path) as handle:
+            return int(json.load(handle)["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return profile.data_seed + 1
+
+
 def load_data(profile):
-    """The grader's splits of the configured data source, plus its description."""
+    """The grader's splits of the configured data source, plus its identity.
+
+    Train and validation come from the public data seed. The held-out split, which never
+    enters the sandbox, is drawn with a seed only the autograder holds, so no student can
+    regenerate it: separately generated drawings for the synthetic data, and a secret
+    choice of rows for data files.
+    """
+    secret = held_out_seed(profile)
+    needed = profile.n_train + profile.n_val
     dataset = datasets.load_source(n_per_class=profile.n_per_class, seed=profile.data_seed)
-    needed = profile.n_train + profile.n_val + profile.n_test
-    if len(dataset.y) < needed:  # fewer classes than the profile assumes (e.g. 6 real categories)
-        per_class = -(-needed // len(dataset.class_names))
-        dataset = datasets.load_source(n_per_class=per_class, seed=profile.data_seed)
-    splits = datasets.split(dataset, n_train=profile.n_train, n_val=profile.n_val,
-                            n_test=profile.n_test, seed=profile.data_seed)
+    k = len(dataset.class_names)
+    if dataset.description.startswith("synthetic"):
+        if len(dataset.y) < needed:
+            dataset = datasets.load_source(n_per_class=-(-needed // k), seed=profile.data_seed)
+        splits = datasets.split(dataset, n_train=profile.n_train, n_val=profile.n_val, n_test=0,
+                                seed=profile.data_seed)
+        held_out = datasets.load_source(n_per_class=-(-profile.n_test // k), seed=secret)
+        splits["test"] = datasets.split(held_out, n_train=0, n_val=0, n_test=profile.n_test,
+                                        seed=secret)["test"]
+        sha = hashlib.sha256((dataset.sha256 + held_out.sha256).encode()).hexdigest()
+    else:
+        if len(dataset.y) < needed + profile.n_test:  # fewer classes than the profile assumes
+            per_class = -(-(needed + profile.n_test) // k)
+            dataset = datasets.load_source(n_per_class=per_class, seed=profile.data_seed)
+        splits = datasets.split(dataset, n_train=profile.n_train, n_val=profile.n_val,
+                                n_test=profile.n_test, seed=secret)
+        sha = hashlib.sha256((dataset.sha256 + str(secret)).encode()).hexdigest()
     data = {}
     for split_name, (x, y) in splits.items():
         data[f"x_{split_name}"], data[f"y_{split_name}"] = x, y
-    return data, dataset
+    return data, DataIdentity(description=dataset.description, sha256=sha)
 
 
 # ----------------------------------------------------------------- running parts
@@ -136,7 +186,7 @@ def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_
     deadline = deadline if deadline is not None else time.monotonic() + total_seconds()
     parts = [part for part in probes.PARTS if any(STEP_TO_PART.get(s) == part for s in steps_needed)]
     sandbox_data = {k: v for k, v in data.items() if not k.endswith("_test")}
-    env, outcomes = {}, {}
+    env, outcomes, step_arrays = {}, {}, {}
     with Worker(sandbox_data, submission_dir, profile, limits, hidden_paths=hidden_paths,
                 deadline=deadline) as worker:
         for part in parts:
@@ -154,8 +204,26 @@ def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_
                 if outcome is None:
                     env[name] = artifacts.Step(name, False, outdir, error=problem)
                     continue
-                env[name] = _finish_step(artifacts.read_step(outdir, name, problem), data, profile)
+                step = artifacts.read_step(outdir, name, problem)
+                step_arrays[name] = step.arrays
+                env[name] = _finish_step(step, data, profile)
+        experiments = [value for value in env.values() if isinstance(value, runs.Experiment)]
+        if profile.reference_model and experiments:
+            replay.verify(experiments, step_arrays, data, profile,
+                          replay.context(_data_sha256(data), profile), worker,
+                          wall_seconds=max(deadline - time.monotonic() - SCORING_RESERVE_SECONDS,
+                                           MIN_PART_SECONDS))
     return env, outcomes
+
+
+def _data_sha256(data):
+    """Checksum of the arrays the sandbox was given (the replays depend on them)."""
+    digest = hashlib.sha256()
+    for name in sorted(data):
+        if not name.endswith("_test"):
+            digest.update(name.encode() + data[name].dtype.str.encode()
+                          + repr(data[name].shape).encode() + data[name].tobytes())
+    return digest.hexdigest()
 
 
 #: Step -> (probe constant with the inputs the grader asked for, key of the outputs).
@@ -262,13 +330,67 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
         ``time.monotonic()`` value by which the report must be ready; default now plus
         ``TRAIN_GRADER_TOTAL_SECONDS``.
 
+    A grade that could not be made for a reason that is not the student's (the worker
+    did not start or died, a part could not be started, the grader itself failed) is
+    tried once more; if that fails too, the report has no results and says why in
+    ``infrastructure_failure`` (results.json: score 0, "not a problem with your code").
+
     Raises
     ------
-    grader.sandbox.supervisor.WorkerError
-        If the sandbox worker could not start (a grader problem, not the student's).
     grader.calibration.CalibrationError
         If hidden tests are included and the calibration file does not fit the data.
     """
+    started = time.monotonic()
+    deadline = deadline if deadline is not None else started + total_seconds()
+    arguments = dict(profile=profile, include_hidden=include_hidden, tests_dir=tests_dir,
+                     calibration_path=calibration_path, limits=limits, parts=parts,
+                     protected_paths=protected_paths, deadline=deadline)
+    failures, outcomes = [], {}
+    for attempt in range(1, GRADE_ATTEMPTS + 1):
+        try:
+            report = _grade_once(submission_path, retried=attempt > 1, **arguments)
+        except calibration.CalibrationError:
+            raise  # the grader's configuration: another attempt cannot help
+        except Exception as error:  # noqa: BLE001 - WorkerError, or a bug of the grader
+            failure = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            traceback.print_exc()
+        else:
+            report.seconds, report.attempts = round(time.monotonic() - started, 2), attempt
+            if report.infrastructure_failure is None:
+                return report
+            failure, outcomes = report.infrastructure_failure, report.part_outcomes
+        failures.append(failure)
+        print(f"grade attempt {attempt} failed (not the student's doing): {failure}",
+              file=sys.stderr)
+        if deadline - time.monotonic() < MIN_RETRY_SECONDS:
+            break
+    summary = failures[-1].splitlines()[0][:500] if failures[-1] else "unknown failure"
+    return GradeReport(results=[], notes=[], part_outcomes=outcomes,
+                       seconds=round(time.monotonic() - started, 2),
+                       infrastructure_failure=f"{summary} (tried {len(failures)} time(s))",
+                       attempts=len(failures))
+
+
+def _infrastructure_failure(outcomes, retried):
+    """Why the parts did not give a grade, when that is not the student's doing; else None.
+
+    The one place that tells the grader's failures from the student's: a part the
+    worker could not run or answer for (``PartOutcome.worker_error``), and, in a second
+    attempt, a part left out for lack of time (the failed first attempt used it).
+    Timeouts, memory, exit codes and signals of a part are the student's.
+    """
+    for part, outcome in outcomes.items():
+        if outcome is not None and outcome.worker_error:
+            return f"part {part!r}: {outcome.worker_error}"
+        if outcome is None and retried:
+            return (f"part {part!r} was not run: the time went to an earlier attempt that "
+                    "failed")
+    return None
+
+
+def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibration_path,
+                limits, parts, protected_paths, deadline, retried):
+    """One attempt at ``grade``; the report says why when the parts could not be run."""
     started = time.monotonic()
     deadline = deadline if deadline is not None else started + total_seconds()
     # Everything trusted is read and fingerprinted before any student code runs.
@@ -285,7 +407,7 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
                                              profile=profile)
     secret = secret_lines(
         test_files,
-        extra_files=[calibration_path, PACKAGE_DIR / "reference_model.py",
+        extra_files=[calibration_path, PACKAGE_DIR / "reference_model.py", HELD_OUT_FILE,
                      *files_under(PACKAGE_ROOT / "solutions")],
         public_files=files_under(PACKAGE_ROOT / "assignment"))
     hidden_paths = [PACKAGE_ROOT, PACKAGE_DIR, tests_dir, calibration_path,
@@ -305,6 +427,7 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
             if found["log_runs"]:
                 notes.append(f"logs/ holds {found['log_runs']} run folder(s); they are not graded: "
                              "the grader re-runs your code and reads the logs it writes")
+            notes.extend(found.get("problems", []))
             secret -= meaningful_lines(line for path in submission_files(staged)
                                   for line in read_lines(path))
         steps_needed = {p for _, case in cases for p in case_parameters(case) if p in STEP_TO_PART}
@@ -313,6 +436,11 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
         else:
             step_env, outcomes = collect(staged, profile, steps_needed, data, limits=limits,
                                          hidden_paths=hidden_paths, deadline=deadline)
+            failure = _infrastructure_failure(outcomes, retried)
+            if failure:
+                return GradeReport(results=[], notes=[], part_outcomes=outcomes,
+                                   seconds=round(time.monotonic() - started, 2),
+                                   infrastructure_failure=failure)
     # Parts that run as the grader's own user (no root) could have rewritten its files.
     tampered = trusted.changed() if oslimits.sandbox_identity() is None else []
     env.update(step_env)

@@ -3,6 +3,14 @@
 Each takes an ``grader.runs.Experiment`` and raises AssertionError with a message for
 the student. ``metrics`` computes the figures that calibration records for the same runs.
 
+Evidence rule: while grading, a run earns points only when ``grader.replay`` verified
+it (its recorded weights are what re-training it with its recorded arguments, in a
+process that never ran student code, produces). Every check below first requires that
+(``require_verified``), and compares returned histories and logged curves with the
+replay's history, never with each other: a run that was not really trained earns
+nothing anywhere, in any test. In the self-check (no replay) the records are taken as
+they are.
+
 One rule keeps a mistake from costing twice: the checks against the reference's figures
 (``check_convergence``, ``check_loss_falls``) judge only runs trained as asked (a fresh
 model, the given data, epochs and settings; see ``trained_as_asked``). A run trained
@@ -16,30 +24,110 @@ from grader.checks import check, check_at_least, check_at_most, fail
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 LOG_TOLERANCE = 1e-4
+#: Returned or logged values vs the replay's: accuracies absolute, losses relative.
+HISTORY_ACCURACY_TOLERANCE = 3e-3
+HISTORY_LOSS_TOLERANCE = 3e-3
+
+
+def unverified(experiment, run):
+    """``(expected, found, hint)`` when ``run``'s training is not established, else None."""
+    if run.fit is None:
+        return (f"a model trained for {run.label} (built with the build_fn the grader passed in, "
+                "trained with its fit)", "no such training",
+                "build every run's model with build_fn and call fit on it once")
+    if not experiment.verifiable or run.verified:
+        return None
+    expected = (f"the model trained for {run.label} to hold the weights its fit produced (the "
+                "grader re-trained a fresh model with the arguments your fit call received, in a "
+                "clean process, and compared the two)")
+    if run.replay_problem:
+        return expected, run.replay_problem, "call fit once per run with the given arrays"
+    found = ("weights that no such training produces" if run.replay_distance is None or
+             not math.isfinite(run.replay_distance) else
+             f"weights whose predictions differ from it (mean probability difference "
+             f"{run.replay_distance:.3f})")
+    callbacks = [name for name in (run.fit.get("callbacks") or [])
+                 if name not in ("TensorBoard", "History", "ProgbarLogger")]
+    hint = ("train each run's model with one fit call on the model build_fn returned, and do not "
+            "change the model, its weights or the random seed between build_fn and fit")
+    if callbacks:
+        hint += f" (your fit also had the callbacks {', '.join(callbacks)}: do they change training?)"
+    return expected, found, hint
+
+
+def require_verified(experiment):
+    """Fail unless every run's training is established (see the module's evidence rule)."""
+    for run in experiment.runs:
+        problem = unverified(experiment, run)
+        if problem:
+            fail(*problem)
+
+
+def trusted_history(experiment, run):
+    """The run's history as the grader itself measured it (the replay's), or the returned
+    one in the self-check."""
+    return run.replay_history if experiment.verifiable else run.history
+
+
+def _same_series(key, found, expected):
+    if len(found) != len(expected):
+        return False
+    tolerance = HISTORY_LOSS_TOLERANCE if "loss" in key else HISTORY_ACCURACY_TOLERANCE
+    for a, b in zip(found, expected):
+        if math.isnan(a) and math.isnan(b):
+            continue
+        limit = tolerance * max(abs(b), 1.0) if "loss" in key else tolerance
+        if not abs(a - b) <= limit:
+            return False
+    return True
 #: History's final val_accuracy vs the grader's own evaluation of the final weights.
 RECOMPUTED_TOLERANCE = 0.01
 
 
 def check_histories(experiment):
-    """One history per setting, with the four per-epoch series of the right length."""
+    """One history per setting, each the complete record of its run as it really trained.
+
+    This test is scored on what it owns, so that one mistake costs its own test: an entry
+    for every setting, holding the training series and, when that run's fit was given
+    validation data, the validation series, with one value per epoch *that run trained*.
+    A run trained for other epochs, or without validation_data, is the settings test's to
+    report (once); its faithful history is not failed again here. A run that was not
+    trained at all earns nothing (``require_verified``).
+    """
     if experiment.result_error:
         raise AssertionError(experiment.result_error)
     for run in experiment.runs:
         check(run.history is not None, f"an entry for {run.label} in the returned dict",
-              f"keys {experiment.returned_keys}",
+              _returned_keys(experiment),
               "return a dict keyed by the setting itself (e.g. 0.01 or 'sgd'), one entry per run")
-        missing = [key for key in HISTORY_KEYS if key not in run.history]
-        check(not missing, f"history keys {list(HISTORY_KEYS)} for {run.label}",
+        fit = run.fit or {}
+        validated = not fit or fit.get("validation_rows") is not None or \
+            bool(fit.get("validation_split"))
+        required = HISTORY_KEYS if validated else ("loss", "accuracy")
+        missing = [key for key in required if key not in run.history]
+        check(not missing, f"history keys {list(required)} for {run.label}",
               f"{sorted(run.history)}", "pass validation_data to fit and the metric 'accuracy' to "
               "compile, and return history.history")
-        for key in HISTORY_KEYS:
-            check(len(run.history[key]) == experiment.epochs,
-                  f"{experiment.epochs} values of {key!r} for {run.label} (one per epoch)",
-                  f"{len(run.history[key])}", "train for the number of epochs you were given")
+        epochs = fit.get("epochs")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            epochs = experiment.epochs
+        for key in required:
+            check(len(run.history[key]) == epochs,
+                  f"{epochs} values of {key!r} for {run.label} (one per epoch it trained)",
+                  f"{len(run.history[key])}", "return the history of this run's fit, unchanged")
+    require_verified(experiment)  # a well-formed history of a run never trained earns nothing
+
+
+def _returned_keys(experiment):
+    """The keys the experiment returned, as the student wrote them."""
+    if not experiment.returned_keys:
+        return "an empty dict"
+    return "the keys " + ", ".join(str(key) for key in experiment.returned_keys)
 
 
 def check_fresh_models(experiment):
     """Every run trains its own, new model exactly once."""
+    require_verified(experiment)
     for run in experiment.runs:
         check(run.fit is not None, f"a model trained for {run.label}",
               f"{experiment.n_fits} fit calls for {len(experiment.runs)} settings",
@@ -132,7 +220,7 @@ def check_settings(experiment, *, learning_rate=None, optimizer=None, batch_size
 
 def trained_as_asked(experiment, run, profile):
     """Did ``run`` train a fresh model of its own exactly as asked by ``profile``?"""
-    if run.fit is None or run.fit.get("iterations_before") != 0:
+    if run.fit is None or run.fit.get("iterations_before") != 0 or unverified(experiment, run):
         return False
     if sum(other.fit is not None and other.fit["model"] == run.fit["model"]
            for other in experiment.runs) > 1:
@@ -147,6 +235,7 @@ def _no_logs(run):
 
 def check_run_dirs(experiment):
     """Each run has its own TensorBoard folder with per-epoch train and validation curves."""
+    require_verified(experiment)
     for run in experiment.runs:
         check(run.log is not None, *_no_logs(run),
               "give every run its own log_dir/<run name> directory and a "
@@ -163,6 +252,7 @@ def check_run_dirs(experiment):
 
 def check_histograms(experiment, min_layers=2):
     """Each run records weight histograms for every layer with weights."""
+    require_verified(experiment)
     for run in experiment.runs:
         if run.log is None:
             fail(*_no_logs(run), "histograms are part of each run's TensorBoard logs")
@@ -174,33 +264,41 @@ def check_histograms(experiment, min_layers=2):
 
 
 def check_logs_match_history(experiment):
-    """The logged curves are the same numbers as the returned histories."""
+    """The logged curves are the numbers the run's training really produced (the replay's
+    history while grading; the returned history in the self-check)."""
+    require_verified(experiment)
     pairs = (("loss", "train", "loss"), ("accuracy", "train", "accuracy"),
              ("loss", "validation", "val_loss"), ("accuracy", "validation", "val_accuracy"))
     for run in experiment.runs:
-        if run.history is None:
-            fail(f"a returned history for {run.label}", f"keys {experiment.returned_keys}")
         if run.log is None:
-            fail(*_no_logs(run), "the logged curves are compared with the returned histories")
+            fail(*_no_logs(run), "the logged curves are compared with each run's training")
+        expected_history = trusted_history(experiment, run) or {}
         for kind, split, key in pairs:
             logged = run.log.series(kind, split) or []
-            returned = run.history.get(key) or []
-            same = len(logged) == len(returned) and all(
-                math.isclose(a, b, rel_tol=LOG_TOLERANCE, abs_tol=LOG_TOLERANCE)
-                for a, b in zip(logged, returned))
-            check(same, f"the logged {split} {kind} of {run.label} to equal the returned "
-                  f"history[{key!r}] {[round(v, 4) for v in returned]}",
+            expected = expected_history.get(key) or []
+            check(_same_series(key, logged, expected) if experiment.verifiable else
+                  len(logged) == len(expected) and all(
+                      math.isclose(a, b, rel_tol=LOG_TOLERANCE, abs_tol=LOG_TOLERANCE)
+                      for a, b in zip(logged, expected)),
+                  f"the logged {split} {kind} of {run.label} to be its training's "
+                  f"{[round(v, 4) for v in expected]} (history[{key!r}])",
                   f"{[round(v, 4) for v in logged]}",
-                  "return the history of the same fit that wrote this run's logs")
+                  "log each run with its own TensorBoard callback passed to that run's fit")
 
 
 def check_weights_match_history(experiment):
-    """The final val_accuracy returned is what the trained weights really score.
+    """The returned histories are what each run's training really produced.
 
-    In the normalization experiment the student normalizes the validation pixels
-    themselves, so a history may differ from the grader's evaluation by more than the
-    tolerance; there it must at least be closer to its own run's model than to the other's.
+    While grading they are compared, epoch by epoch, with the replay's history. In the
+    self-check (no replay) the final val_accuracy is compared with the grader's own
+    evaluation of the recorded weights; in the normalization experiment, where students
+    normalize the validation pixels themselves, it must at least be closer to its own
+    run's model than to the other's.
     """
+    require_verified(experiment)
+    if experiment.verifiable:
+        _check_histories_replayed(experiment)
+        return
     for run in experiment.runs:
         if run.val_accuracy_recomputed is None:
             fail(f"trained weights for {run.label}", run.weights_error or "none")
@@ -216,18 +314,30 @@ def check_weights_match_history(experiment):
             matches = reported is not None and (distance <= RECOMPUTED_TOLERANCE or not closer)
         else:
             matches = distance <= RECOMPUTED_TOLERANCE
-        hint = "return each run's own history, unchanged"
-        if experiment.setting_name == "input":
-            hint = ("validate each run on x_val prepared like its x_train (normalize both, or "
-                    "neither), and " + hint)
-        if closer:
-            nearest = min(closer, key=lambda other: abs(reported - other.val_accuracy_recomputed))
-            hint = (f"it matches the model trained for {nearest.label} "
-                    f"({nearest.val_accuracy_recomputed:.4f}): are two runs' results swapped, or "
-                    "one run's history returned for another? " + hint[0].upper() + hint[1:])
         check(matches, f"the returned final val_accuracy of {run.label} to match its trained model "
               f"({own:.4f} when the grader evaluates it)",
-              "none" if reported is None else f"{reported:.4f}", hint)
+              "none" if reported is None else f"{reported:.4f}",
+              "return each run's own history, unchanged")
+
+
+def _check_histories_replayed(experiment):
+    for run in experiment.runs:
+        returned = run.history or {}
+        expected = run.replay_history or {}
+        for key in HISTORY_KEYS:
+            found, wanted = returned.get(key) or [], expected.get(key) or []
+            if _same_series(key, found, wanted):
+                continue
+            hint = "return each run's own history.history, unchanged"
+            twins = [other.label for other in experiment.runs if other is not run
+                     and other.replay_history and all(
+                         _same_series(k, returned.get(k) or [], other.replay_history.get(k) or [])
+                         for k in HISTORY_KEYS)]
+            if twins:
+                hint = (f"it is the history of the run for {twins[0]}: are two runs' results "
+                        "swapped, or one run's history returned for another? " + hint)
+            fail(f"the returned history[{key!r}] of {run.label} to be its training's "
+                 f"{[round(v, 4) for v in wanted]}", f"{[round(v, 4) for v in found]}", hint)
 
 
 def metric_name(prefix, run, metric):
@@ -236,7 +346,9 @@ def metric_name(prefix, run, metric):
 
 
 def check_convergence(experiment, thresholds, prefix, profile, *, bounded_above=()):
-    """Held-out accuracy of every run trained as asked inside the reference's envelope."""
+    """Held-out accuracy of every run trained as asked inside the reference's envelope.
+    Every run must be verified first: nothing passes on runs that were not trained."""
+    require_verified(experiment)
     for run in experiment.runs:
         if not trained_as_asked(experiment, run, profile):
             continue  # its settings test reports how; the reference's figures do not apply
@@ -257,13 +369,14 @@ def check_convergence(experiment, thresholds, prefix, profile, *, bounded_above=
 def check_loss_falls(experiment, thresholds, prefix, profile):
     """Where the reference's training loss always falls, the student's falls too (runs
     trained as asked only)."""
+    require_verified(experiment)
     for run in experiment.runs:
         if not trained_as_asked(experiment, run, profile):
             continue
         name = metric_name(prefix, run, "loss_falls")
         if thresholds.stats(name)["min"] < 1.0:
             continue  # the reference's loss does not always fall here: no requirement
-        losses = (run.history or {}).get("loss") or []
+        losses = (trusted_history(experiment, run) or {}).get("loss") or []
         check(len(losses) >= 2 and losses[-1] < losses[0],
               f"the training loss of {run.label} to fall from the first to the last epoch "
               "(as the reference's does)", f"{[round(v, 4) for v in losses]}",

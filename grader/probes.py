@@ -27,6 +27,8 @@ keras = None  # set by prepare_worker()
 #: Optimizer names build_model must accept.
 OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop", "adagrad", "nadam")
 NORMALIZE_SAMPLE_ROWS = 200
+#: Largest array (elements) the recording builder copies for the replay: 2 x the training set.
+MAX_SAVED_ELEMENTS = 4_000_000
 
 
 def prepare_worker(threads=None):
@@ -44,10 +46,18 @@ def prepare_worker(threads=None):
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     keras = keras_module
-    try:  # load the grader-only reference builder now, while its file is still readable
+
+
+#: Parts whose experiments get the grader-only reference builder as ``build_fn``.
+REFERENCE_BUILDER_PARTS = ("normalization", "batch_size", "learning_rate", "optimizer")
+
+
+def preload(part, request):
+    """Load what a part needs from grader-only files, in the part's process, before its
+    isolation hides them. The worker itself never imports the grader-only builder, so it
+    is never in the memory of a part that does not need it (Part 2 above all)."""
+    if request.get("reference_model") and part in REFERENCE_BUILDER_PARTS:
         from grader import reference_model  # noqa: F401
-    except ImportError:  # the student bundle does not ship it; the self-check does not need it
-        pass
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -95,27 +105,61 @@ def to_float_list(values, what):
         raise StepError(f"{what} must be a list of numbers, one per epoch ({error})") from None
 
 
+def value_record(value):
+    """A value the grader does not keep as it is, in the student's terms: its type and how
+    it prints, e.g. ``{"type": "numpy float64", "repr": "32.0"}`` for ``np.float64(32.0)``
+    (shown as ``32.0 (a numpy float64)`` by ``grader.checks.shown``)."""
+    kind = type(value)
+    package = str(getattr(kind, "__module__", "") or "").split(".")[0]
+    name = kind.__name__ if package in ("builtins", "") else f"{package} {kind.__name__}"
+    try:
+        text = str(value) if package == "numpy" else repr(value)
+    except Exception:  # a value whose repr fails
+        text = f"<{kind.__name__}>"
+    return {"type": name[:60], "repr": text[:80]}
+
+
+def described(value):
+    """``value`` as the student would see it, with its type: ``32.0 (a numpy float64)``."""
+    record = value_record(value)
+    if record["type"] == "NoneType":
+        return "None"
+    article = "an" if record["type"][:1].lower() in "aeiou" else "a"
+    return f"{record['repr']} ({article} {record['type']})"
+
+
 def history_to_json(history, what):
-    """Validate one returned history dict and make it JSON-able."""
-    if isinstance(history, keras.callbacks.History):
-        raise StepError(f"{what} is a keras History object; return history.history "
-                        "(a dict of per-epoch lists)")
+    """Validate one returned history dict and make it JSON-able.
+
+    A keras ``History`` object (what ``fit`` returns) is read through its ``.history``
+    dict: it holds the same numbers, so returning it instead of ``history.history`` is
+    accepted rather than failing every check that reads the history.
+    """
+    if isinstance(history, keras.callbacks.History) and isinstance(
+            getattr(history, "history", None), dict):
+        history = history.history
     if not isinstance(history, dict):
-        raise StepError(f"{what} should be a dict of per-epoch lists, got {type(history).__name__}")
+        raise StepError(f"{what} should be a dict of per-epoch lists (history.history), found "
+                        f"{described(history)}")
     return {str(name): to_float_list(values, f"{what}[{name!r}]") for name, values in history.items()}
 
 
 def key_to_json(key):
-    """A result key with its type, so the scorer can match it to a setting."""
+    """A result key with its type, so the scorer can match it to a setting; any other
+    value (a tuple, a bool, an array) is recorded as the student would see it."""
     if isinstance(key, (bool, np.bool_)):
-        return {"type": "other", "repr": repr(key)[:80]}
+        return {"type": "other", "repr": repr(bool(key)), "class": "bool"}
     if isinstance(key, (int, np.integer)):
         return {"type": "int", "value": int(key)}
     if isinstance(key, (float, np.floating)):
         return {"type": "float", "value": float(key) if math.isfinite(float(key)) else None}
     if isinstance(key, str):
         return {"type": "str", "value": key[:200]}
-    return {"type": "other", "repr": repr(key)[:80]}
+    record = value_record(key)
+    result = {"type": "other", "repr": record["repr"], "class": record["type"]}
+    if isinstance(key, tuple) and len(key) == 2 and not isinstance(key[0], tuple):
+        result["pair_key"] = key_to_json(key[0])  # a (key, history) pair: its key
+    return result
 
 
 # ------------------------------------------------------------------- grader model builder
@@ -126,18 +170,42 @@ class RecordingBuilder:
     Builds each model with ``make_model`` (the grader's reference architecture when
     grading, so Part 2 mistakes do not cost experiment points; the student's own
     ``build_model`` in the self-check) and records every call and every ``fit`` of the
-    models it built: the arguments, the optimizer steps taken and a copy of the weights
-    right after each fit. The scorer re-evaluates those weights on held-out data the
-    student code never receives.
+    models it built: the arguments, which of the grader's arrays it was given (or a copy
+    of any other array), the optimizer steps taken and the weights right after the fit.
+
+    It seeds Keras right before it builds a model and right before each fit, so every
+    run is reproducible from its recorded arguments alone: the trusted side replays it
+    in a process that never ran student code (``grader.replay``) and credits the run only
+    when the weights recorded here are the ones that replay produces. Everything recorded
+    here is a claim; the replay is the evidence.
     """
 
-    def __init__(self, make_model):
+    def __init__(self, make_model, seed=0, known_arrays=None):
         self.make_model = make_model
+        self.seed = int(seed)
+        self.known_arrays = known_arrays or {}
         self.models = []
         self.fits = []
+        self.saved = {}
+
+    def _identify(self, array, fit_index, role):
+        """Name of the grader's array ``array`` equals, ``"saved"`` (a copy is kept for the
+        replay) or ``"other"`` (not an array the replay could use)."""
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf" or \
+                array.size > MAX_SAVED_ELEMENTS:
+            return {"kind": "other", "type": type(array).__name__}
+        for name, known in self.known_arrays.items():
+            if array is known or (array.dtype == known.dtype and array.shape == known.shape
+                                  and np.array_equal(array, known)):
+                return {"kind": "grader", "name": name}
+        key = f"fit{fit_index}_{role}"
+        self.saved[key] = np.array(array)
+        return {"kind": "saved", "array": key, "dtype": str(array.dtype),
+                "shape": list(array.shape)}
 
     def __call__(self, n_classes=10, *, optimizer="adam", learning_rate=0.001, input_dim=784,
                  input_scale=None):
+        keras.utils.set_random_seed(self.seed)
         model = self.make_model(n_classes, optimizer=optimizer, learning_rate=learning_rate,
                                 input_dim=input_dim, input_scale=input_scale)
         index = len(self.models)
@@ -147,21 +215,40 @@ class RecordingBuilder:
         original_fit = model.fit
         builder = self
 
-        def recording_fit(x=None, y=None, batch_size=None, epochs=1, *args, **kwargs):
-            validation = kwargs.get("validation_data")
+        def recording_fit(x=None, y=None, batch_size=None, epochs=1, verbose="auto",
+                          callbacks=None, validation_split=0.0, validation_data=None,
+                          shuffle=True, **other):
+            fit_index = len(builder.fits)
+            validation = validation_data if isinstance(validation_data, (tuple, list)) else None
             record = {
                 "model": index,
                 "batch_size": batch_size,
                 "epochs": epochs,
+                "shuffle": shuffle if isinstance(shuffle, bool) else repr(shuffle)[:40],
+                "validation_split": validation_split if isinstance(validation_split, (int, float))
+                else None,
+                "x": builder._identify(x, fit_index, "x"),
+                "y": builder._identify(y, fit_index, "y"),
+                "x_val": builder._identify(validation[0], fit_index, "x_val")
+                if validation and len(validation) >= 2 else None,
+                "y_val": builder._identify(validation[1], fit_index, "y_val")
+                if validation and len(validation) >= 2 else None,
+                "other_arguments": sorted(str(name)[:40] for name in other)[:20],
+                "callbacks": [type(c).__name__[:60] for c in (callbacks or [])][:20]
+                if isinstance(callbacks, (list, tuple)) else [],
                 "x_shape": list(np.shape(x)) if isinstance(x, np.ndarray) else None,
-                "x_max": float(np.max(x)) if isinstance(x, np.ndarray) and x.size else None,
+                "x_max": float(np.max(x)) if isinstance(x, np.ndarray) and x.size
+                and x.dtype.kind in "biuf" else None,
                 "x_dtype": str(x.dtype) if isinstance(x, np.ndarray) else type(x).__name__,
-                "validation_rows": (len(validation[0]) if isinstance(validation, (tuple, list))
-                                    and len(validation) >= 2 else None),
+                "validation_rows": (len(validation[0]) if validation and len(validation) >= 2
+                                    else None),
                 "iterations_before": int(model.optimizer.iterations.numpy()),
             }
             builder.fits.append(record)
-            result = original_fit(x, y, batch_size, epochs, *args, **kwargs)
+            keras.utils.set_random_seed(builder.seed)
+            result = original_fit(x=x, y=y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                                  callbacks=callbacks, validation_split=validation_split,
+                                  validation_data=validation_data, shuffle=shuffle, **other)
             record["iterations_after"] = int(model.optimizer.iterations.numpy())
             record["weights"] = [np.array(w) for w in model.get_weights()]
             return result
@@ -171,11 +258,12 @@ class RecordingBuilder:
 
     def to_json(self):
         fits = [{k: v for k, v in fit.items() if k != "weights"} for fit in self.fits]
-        return {"models": self.models, "fits": fits}
+        return {"models": self.models, "fits": fits, "seed": self.seed}
 
     def arrays(self):
-        return {f"fit{i}_w{j}": w for i, fit in enumerate(self.fits)
-                for j, w in enumerate(fit.get("weights", []))}
+        weights = {f"fit{i}_w{j}": w for i, fit in enumerate(self.fits)
+                   for j, w in enumerate(fit.get("weights", []))}
+        return {**weights, **self.saved}
 
 
 # ------------------------------------------------------------------------------- steps
@@ -204,6 +292,13 @@ class Context:
     def log_dir(self, step_name):
         return os.path.join(self.outdir, f"{step_name}_logs")
 
+    def known_arrays(self):
+        """The arrays the grader hands to experiments, by the names the replay knows them by."""
+        return {"x_train_raw": self.data["x_train"], "x_val_raw": self.data["x_val"],
+                "x_train_normalized": self.normalized("train"),
+                "x_val_normalized": self.normalized("val"),
+                "y_train": self.data["y_train"], "y_val": self.data["y_val"]}
+
     def normalized(self, split):
         return self.data[f"x_{split}"].astype(np.float32) / np.float32(255.0)
 
@@ -223,7 +318,7 @@ def _experiment(ctx, step_name, function_name, settings_keyword, settings, x_tra
                 **kwargs):
     module = ctx.module("normalization" if function_name == "run_normalization_experiment"
                         else "experiments")
-    builder = RecordingBuilder(ctx.model_maker())
+    builder = RecordingBuilder(ctx.model_maker(), ctx.profile.seed, ctx.known_arrays())
     arguments = dict(epochs=ctx.profile.epochs, seed=ctx.profile.seed, build_fn=builder, **kwargs)
     if settings_keyword is not None:
         arguments[settings_keyword] = tuple(settings)
@@ -275,7 +370,14 @@ def step_optimizer_experiment(ctx):
 
 
 def describe_model(model):
-    """Structure, loss, metrics and optimizer of a compiled model, as plain data."""
+    """Structure, loss, metrics and optimizer of a compiled model, as plain data.
+
+    ``dense`` lists the model's Dense layers as ``{"units", "activation", "written"}``
+    whatever way each activation was given: ``Dense(250, activation="sigmoid")``,
+    ``Dense(250, activation=keras.activations.sigmoid)``, or ``Dense(250)`` followed by
+    ``Activation("sigmoid")`` (or an activation layer such as ``Softmax()``) describe the
+    same layer. ``written`` is the layer as the student wrote it, for messages.
+    """
     if not isinstance(model, keras.Model):
         raise StepError(f"build_model returned {type(model).__name__}, expected a keras Model")
     layers = []
@@ -296,6 +398,7 @@ def describe_model(model):
     compile_config = model.get_compile_config() if getattr(model, "compiled", False) else None
     return {
         "layers": layers,
+        "dense": _dense_pairs(model),
         "input_shape": _shape_list(getattr(model, "input_shape", None)),
         "output_shape": _shape_list(getattr(model, "output_shape", None)),
         "compiled": compile_config is not None,
@@ -306,6 +409,57 @@ def describe_model(model):
             "learning_rate": float(np.asarray(optimizer.learning_rate)),
         },
     }
+
+
+#: Layers that only apply an activation, by class name -> the activation they apply.
+ACTIVATION_LAYERS = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu",
+                     "ELU": "elu", "PReLU": "prelu"}
+
+
+def _flat_layers(model):
+    """The model's layers in order, with the layers of nested models in their place."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _flat_layers(layer)
+        elif not isinstance(layer, keras.layers.InputLayer):
+            yield layer
+
+
+def _activation_name(activation):
+    """'sigmoid' for "sigmoid", keras.activations.sigmoid, tf.nn.sigmoid, ...; 'linear' for
+    none."""
+    if activation is None:
+        return "linear"
+    name = activation if isinstance(activation, str) else \
+        getattr(activation, "__name__", None) or type(activation).__name__
+    name = str(name).lower()
+    return name[:-3] if name.endswith("_v2") else name
+
+
+def _dense_pairs(model):
+    """The Dense layers as (units, activation) pairs, each with the activation layers that
+    directly follow it folded in (see ``describe_model``)."""
+    pairs = []
+    for layer in _flat_layers(model):
+        kind = type(layer).__name__
+        if kind == "Dense":
+            units = getattr(layer, "units", None)
+            units = int(units) if isinstance(units, (int, np.integer)) else None
+            activation = _activation_name(getattr(layer, "activation", None))
+            written = f"Dense({units})" if activation == "linear" else \
+                f"Dense({units}, activation={activation!r})"
+            pairs.append({"units": units, "activation": activation, "written": written})
+        elif pairs and (kind == "Activation" or kind in ACTIVATION_LAYERS):
+            activation = ACTIVATION_LAYERS.get(kind) or \
+                _activation_name(getattr(layer, "activation", None))
+            last = pairs[-1]
+            last["written"] += f" + Activation({activation!r})" if kind == "Activation" \
+                else f" + {kind}()"
+            if last["activation"] == "linear":
+                last["activation"] = activation
+            elif activation != "linear":
+                last["activation"] = f"{last['activation']}, then {activation}"
+    return pairs
 
 
 def _number_or_none(value):
@@ -368,6 +522,22 @@ def step_build_optimizers(ctx):
     return found, {}
 
 
+#: Optimizer names as students may write them; build_model takes names in any case.
+MIXED_CASE_OPTIMIZER_NAMES = ("SGD", "Adam", "RMSprop", "AdaGrad", "NADAM")
+
+
+def step_build_mixed_case(ctx):
+    build_model = ctx.module("architecture").build_model
+    found = {}
+    for name in MIXED_CASE_OPTIMIZER_NAMES:
+        try:
+            optimizer = describe_model(build_model(10, optimizer=name, learning_rate=0.02))["optimizer"]
+            found[name] = {"ok": True, "optimizer": optimizer}
+        except Exception as error:  # one bad name must not hide the others
+            found[name] = {"ok": False, "error": student_traceback(error, ctx.submission_dir)}
+    return found, {}
+
+
 def step_build_unknown_optimizer(ctx):
     try:
         model = ctx.module("architecture").build_model(10, optimizer="adamw_typo")
@@ -383,6 +553,8 @@ BEST_SETTING_CASES = (
     ("val_loss", {"sgd": [2.0, 1.2], "adam": [1.0, 0.4], "rmsprop": [0.9, 0.5]}),
     ("val_accuracy", {1.0: [0.2, float("nan")], 0.01: [0.5, 0.6], 0.001: [0.4, 0.6]}),
     ("loss", {16: [1.0, 0.30], 128: [1.0, 0.31]}),
+    # the best epoch is not the last one: 8 peaked highest (0.9) but ended lowest
+    ("val_accuracy", {8: [0.9, 0.6], 32: [0.5, 0.7], 512: [0.8, 0.65]}),
 )
 
 
@@ -415,8 +587,7 @@ def step_concepts(ctx):
     answers = {}
     for name in ANSWER_NAMES:
         value = getattr(module, name, "<missing>")
-        answers[name] = value[:200] if isinstance(value, str) else \
-            {"type": type(value).__name__, "repr": repr(value)[:80]}
+        answers[name] = value[:200] if isinstance(value, str) else value_record(value)
     return {"answers": answers}, {}
 
 
@@ -434,10 +605,14 @@ def step_iterations_per_epoch(ctx):
     outputs = []
     for n_samples, batch_size in ITERATION_CASES:
         value = function(n_samples, batch_size)
-        outputs.append(value if isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-                       else {"type": type(value).__name__, "repr": repr(value)[:80]})
-    return {"cases": [list(c) for c in ITERATION_CASES],
-            "outputs": [int(v) if isinstance(v, (int, np.integer)) else v for v in outputs]}, {}
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            outputs.append(int(value))
+            continue
+        record = value_record(value)  # not an int: kept with the number it stands for, if any
+        if isinstance(value, (float, np.floating)) and math.isfinite(float(value)):
+            record["number"] = float(value)
+        outputs.append(record)
+    return {"cases": [list(c) for c in ITERATION_CASES], "outputs": outputs}, {}
 
 
 #: Part name -> (modules it grades, modules it only needs importable, steps in order).
@@ -448,7 +623,7 @@ PARTS = {
                       (step_normalize, step_normalization_experiment)),
     "architecture": (("architecture",), (),
                      (step_build_default, step_build_custom, step_build_optimizers,
-                      step_build_unknown_optimizer, step_build_scaled)),
+                      step_build_mixed_case, step_build_unknown_optimizer, step_build_scaled)),
     "batch_size": (("training", "experiments"), ("architecture",), (step_batch_size_experiment,)),
     "learning_rate": (("training", "experiments"), ("architecture",),
                       (step_learning_rate_experiment,)),

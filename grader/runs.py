@@ -39,6 +39,13 @@ class Run:
     log: tblogs.RunLog | None = None
     log_error: str | None = None
     weights_error: str | None = None
+    fit_index: int | None = None
+    #: Set by ``grader.replay.verify``: the claimed weights are what re-training this run
+    #: with its recorded arguments in a clean process gives.
+    verified: bool = False
+    replay_history: dict | None = None
+    replay_distance: float | None = None
+    replay_problem: str | None = None
 
     def final(self, metric):
         """Last value of ``metric`` in the returned history, or None."""
@@ -60,6 +67,11 @@ class Experiment:
     epochs: int
     n_train: int
     n_val: int
+    fits: list = dataclasses.field(default_factory=list)
+    models: list = dataclasses.field(default_factory=list)
+    #: True once ``grader.replay.verify`` has checked the runs (grading); False in the
+    #: self-check, where the student's own builder cannot be replayed by the grader.
+    verifiable: bool = False
 
     def run(self, setting):
         for run in self.runs:
@@ -69,16 +81,35 @@ class Experiment:
 
 
 def _key_matches(key, setting):
+    """Is the returned ``key`` (a ``probes.key_to_json`` record) the key of ``setting``?
+
+    Names match in any case ('SGD' for 'sgd'); numbers match by value, whatever their
+    type: 16.0 or np.int64(16) for 16, and a string that reads as the number ('16',
+    '0.001', '1e-3') too. The key is the student's label for a run; how it was written
+    is not what the experiment teaches.
+    """
     kind, value = key.get("type"), key.get("value")
     if isinstance(setting, str):
-        return kind == "str" and str(value).lower() == setting.lower()
-    if kind in ("int", "float") and value is not None:
+        return kind == "str" and str(value).strip().lower() == setting.lower()
+    if kind == "str" and isinstance(value, str):
+        try:
+            value, kind = float(value.strip()), "float"
+        except ValueError:
+            return False
+    if kind in ("int", "float") and isinstance(value, (int, float)) and math.isfinite(value):
         return math.isclose(float(value), float(setting), rel_tol=1e-9)
     return False
 
 
 def _describe_key(key):
-    return repr(key.get("value")) if "value" in key else key.get("repr", "?")
+    """A returned key as the student wrote it, e.g. ``16``, ``'0.001'`` or
+    ``(16, {...}) (a tuple)``."""
+    if "value" in key:
+        return repr(key["value"])
+    text, kind = str(key.get("repr", "?")), key.get("class")
+    if not kind:
+        return text
+    return f"{text} ({'an' if str(kind)[:1].lower() in 'aeiou' else 'a'} {kind})"
 
 
 def _fit_matches(setting_name, setting, fit, model):
@@ -132,6 +163,7 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
             fit_index = index
         if fit_index is not None:
             used_fits.add(fit_index)
+            run.fit_index = fit_index
             run.fit = fits[fit_index]
             run.model = models[run.fit["model"]]
             run.weights = [step.arrays[f"fit{fit_index}_w{j}"] for j in range(4)
@@ -147,7 +179,7 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
         name=step.name, setting_name=setting_name, runs=runs, result_error=value.get("result_error"),
         returned_keys=[_describe_key(item["key"]) for item in returned],
         n_fits=len(fits), n_models=len(models), epochs=epochs,
-        n_train=len(data["x_train"]), n_val=len(data["x_val"]),
+        n_train=len(data["x_train"]), n_val=len(data["x_val"]), fits=fits, models=models,
     )
 
 

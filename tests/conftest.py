@@ -1,7 +1,9 @@
 """Shared fixtures and helpers for the package's own tests."""
 
 import functools
+import os
 import shutil
+import tempfile
 import sys
 from pathlib import Path
 
@@ -19,6 +21,9 @@ if str(REPO) not in sys.path:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: trains models through the full grader (CI runs them)")
+    # Replays of runs at seeds other than the shipped cache's go to a session cache, never
+    # into grader/replay_cache/ (which `make dist` ships and must not change under tests).
+    os.environ.setdefault("TRAIN_GRADER_REPLAY_CACHE", tempfile.mkdtemp(prefix="train-replays-"))
 
 
 @functools.lru_cache(maxsize=None)

@@ -147,9 +147,10 @@ def test_leak_hidden(tmp_path, monkeypatch):
 
 
 def test_leak_hidden_without_namespaces(tmp_path, monkeypatch):
-    """Without mount namespaces (a container without CAP_SYS_ADMIN) the hidden files of
-    this checkout are world-readable: is what the attack reads still withheld from
-    every message, and are root-only copies unreadable to the sandbox user?"""
+    """Without mount namespaces (a container without CAP_SYS_ADMIN): as root, does the
+    grader itself take the hidden files of this checkout out of the sandbox user's reach
+    (and root-only copies stay unreadable)? Without root, where the parts can read them,
+    is what the attack reads still withheld from every message?"""
     monkeypatch.setenv("TRAIN_GRADER_NO_NAMESPACES", "1")
     locked = harness.world_readable_copy(sorted(harness.TESTS_DIR.glob("*.py")), "locked-tests")
     try:
@@ -159,10 +160,13 @@ def test_leak_hidden_without_namespaces(tmp_path, monkeypatch):
     finally:
         shutil.rmtree(locked, ignore_errors=True)
     texts = [r.message for r in report.results] + report.notes
-    assert any("withheld" in text for text in texts), "nothing was read, so nothing was tested"
     if harness.is_root():
         output = outcome(report, "concepts").output
         assert f"{marker} could not read {locked}" in output
+        for hidden in (harness.CALIBRATION, *harness.GRADER_ONLY):
+            assert f"{marker} could not read {hidden}" in output, f"{hidden} was readable"
+    else:
+        assert any("withheld" in text for text in texts), "nothing was read, so nothing was tested"
 
 
 FORGED_RESULTS = {"exit_early", "symlink_results"}

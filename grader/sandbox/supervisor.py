@@ -21,8 +21,9 @@ import time
 
 import numpy as np
 
+from grader import safefs
 from grader.config import PACKAGE_ROOT
-from grader.sandbox import oslimits
+from grader.sandbox import locks, oslimits
 
 _WORKER_START_SECONDS = 120.0
 #: How long past a part's wall-time limit the grader waits for the worker's answer.
@@ -140,13 +141,20 @@ class Worker:
         self._children_before = set()
 
     def _share_with_sandbox(self, path):
-        """Let the sandbox user read the submission and data (and nothing else of ours)."""
-        os.chmod(self.workdir, 0o755)
+        """Let the sandbox user read the submission and data, and nobody else: as root the
+        work folder belongs to the grade's own sandbox group (0750/0640), so the parts of
+        another grade running at the same time cannot read this submission."""
+        group = self.identity[1] if self.identity is not None else None
+        dir_mode, file_mode = (0o750, 0o640) if group is not None else (0o755, 0o644)
         for root, dirs, files in os.walk(path):
-            for name in dirs:
-                os.chmod(os.path.join(root, name), 0o755)
+            for name in [root] + [os.path.join(root, d) for d in dirs]:
+                os.chmod(name, dir_mode)
+                if group is not None:
+                    os.lchown(name, 0, group)
             for name in files:
-                os.chmod(os.path.join(root, name), 0o644)
+                os.chmod(os.path.join(root, name), file_mode)
+                if group is not None:
+                    os.lchown(os.path.join(root, name), 0, group)
 
     def remaining(self):
         return self.deadline - time.monotonic()
@@ -166,6 +174,8 @@ class Worker:
         for name in ("TRAIN_GRADER_MAX_OUTPUT_MB", "TRAIN_GRADER_MAX_DISK_MB"):
             if os.environ.get(name):
                 environment[name] = os.environ[name]
+        if self.identity is not None:  # hidden files stay out of reach without namespaces too
+            locks.lock_paths(self.hidden_paths, keep=_interpreter_paths() + [self.workdir])
         oslimits.make_undumpable()  # same-user parts cannot reach our pipes via /proc
         oslimits.become_subreaper()
         self._children_before = set(oslimits.children_map().get(os.getpid(), []))
@@ -217,7 +227,11 @@ class Worker:
         """
         outdir = os.path.join(self.workdir, "parts", part)
         os.makedirs(outdir)
-        os.chmod(os.path.dirname(outdir), 0o755)
+        if self.identity is not None:
+            os.chown(os.path.dirname(outdir), 0, self.identity[1])
+            os.chmod(os.path.dirname(outdir), 0o750)
+        else:
+            os.chmod(os.path.dirname(outdir), 0o755)
         if self.identity is not None:
             os.chown(outdir, *self.identity)
         wall = min(self.limits.wall_seconds, wall_seconds or math.inf)
@@ -226,17 +240,22 @@ class Worker:
                    "reference_model": self.profile.reference_model, "wall_seconds": wall}
         outcome = PartOutcome(part=part, outdir=outdir, wall_limit_seconds=wall, limits=self.limits)
         if self.process is None or self.process.poll() is not None:
-            outcome.worker_error = "not run: the grading worker is not running"
+            outcome.worker_error = f"not run: the grading worker is not running{self._ended()}"
             return outcome
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
         except OSError:
-            outcome.worker_error = "not run: the grading worker is not running"
+            outcome.worker_error = f"not run: the grading worker is not running{self._ended()}"
             return outcome
         reply = self._read_reply(wall + _REPLY_GRACE_SECONDS)
-        if reply is None:
-            outcome.worker_error = "the grading worker stopped answering while running this part"
+        if reply is None:  # the worker died (EOF) or hung: a grader failure, not the part's
+            try:
+                died = self.process.wait(timeout=1) is not None
+            except subprocess.TimeoutExpired:
+                died = False
+            outcome.worker_error = ("the grading worker " + ("died" if died else "stopped answering")
+                                    + f" while running this part{self._ended()}")
             self.close()
             return outcome
         for field in dataclasses.fields(PartOutcome):
@@ -245,6 +264,30 @@ class Worker:
         if self.identity is not None:
             _take_back(outdir)
         return outcome
+
+    def replay(self, jobs_dir, wall_seconds):
+        """Have the worker replay the training jobs in ``jobs_dir`` (see
+        ``grader.sandbox.replayer``) in a child that never runs student code.
+
+        Raises WorkerError when the worker is gone or the replay did not finish: the
+        evidence for the student's runs could not be made, which is not their fault.
+        """
+        if self.process is None or self.process.poll() is not None:
+            raise WorkerError("the grading worker stopped before it could replay the runs")
+        request = {"replay": jobs_dir, "wall_seconds": wall_seconds}
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+        except OSError:
+            raise WorkerError("the grading worker stopped before it could replay the runs") from None
+        reply = self._read_reply(wall_seconds + _REPLY_GRACE_SECONDS)
+        if reply is None:
+            self.close()
+            raise WorkerError("the grading worker stopped answering while replaying runs")
+        if not reply.get("replayed"):
+            raise WorkerError(f"the replay of the training runs failed: {reply.get('problem')}; "
+                              f"worker log:\n{self.log_tail()}")
+        return reply
 
     def close(self):
         """Stop the worker and kill anything left of its process tree."""
@@ -270,10 +313,19 @@ class Worker:
         # leave alone the children this process had before the worker started.
         oslimits.kill_descendants(os.getpid(), exclude=self._children_before)
 
+    def _ended(self):
+        """How the worker process ended, for a message: '' while it runs."""
+        code = self.process.poll() if self.process is not None else None
+        if code is None:
+            return ""
+        return f" (it was killed by {oslimits.describe_signal(-code)})" if code < 0 \
+            else f" (it exited with code {code})"
+
     def __exit__(self, *exc_info):
         self.close()
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        # The parts' folders are untrusted trees (any depth, links): never shutil.rmtree.
+        if self._own_workdir and not safefs.remove_tree(self.workdir):
+            print(f"warning: could not remove the work folder {self.workdir}", file=sys.stderr)
         return False
 
 

@@ -24,7 +24,7 @@ import sys
 import time
 
 from grader.config import Limits
-from grader.sandbox import oslimits
+from grader.sandbox import oslimits, replayer
 
 _POLL_SECONDS = 0.05
 _MEMORY_POLL_SECONDS = 0.1
@@ -77,6 +77,8 @@ def _run_child(request, data, output_write, status_write, control_fds, limits, i
         sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
         sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
+        from grader import probes
+        probes.preload(request["part"], request)  # grader-only files, before they are hidden
         isolation = oslimits.Isolation()
         isolation.no_new_privileges = oslimits.forbid_new_privileges()
         if not sandbox.get("no_namespaces"):
@@ -271,7 +273,10 @@ def main(argv):
     reply_stream.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
-        reply = run_request(request, data, (control_in, control_out), limits, identity, sandbox)
+        if "replay" in request:  # grader-only training, in a child that never runs student code
+            reply = replayer.run_replay(request, data, (control_in, control_out))
+        else:
+            reply = run_request(request, data, (control_in, control_out), limits, identity, sandbox)
         reply_stream.write(json.dumps(reply) + "\n")
     return 0
 

@@ -1,0 +1,104 @@
+"""Replaying claimed training runs in a process that never ran student code.
+
+The worker answers a ``{"replay": JOBS_DIR, "wall_seconds": ...}`` request by forking a
+child of its own (TensorFlow already imported, no student module ever loaded) that runs
+``replay_jobs``. Each job says how to build and fit one model exactly as the recording
+builder did inside a part (``grader.probes.RecordingBuilder``): the same reference
+builder, the same seed right before the build and right before the fit, the same fit
+arguments and the same arrays (the grader's own, by name, or a copy the trusted process
+checked and wrote into JOBS_DIR). The child writes ``<job id>.npz`` (final weights) and
+``<job id>.json`` (the history) into JOBS_DIR/out; the trusted process compares them with
+what the part claimed (``grader.replay``).
+"""
+
+import json
+import os
+import signal
+import time
+
+import numpy as np
+
+_POLL_SECONDS = 0.05
+
+
+def known_arrays(data):
+    """The arrays experiments are given, by the names the recording builder reports."""
+    scale = np.float32(255.0)
+    return {"x_train_raw": data["x_train"], "x_val_raw": data["x_val"],
+            "x_train_normalized": data["x_train"].astype(np.float32) / scale,
+            "x_val_normalized": data["x_val"].astype(np.float32) / scale,
+            "y_train": data["y_train"], "y_val": data["y_val"]}
+
+
+def _array(reference, known, jobs_dir):
+    if reference is None:
+        return None
+    if reference["kind"] == "grader":
+        return known[reference["name"]]
+    return np.load(os.path.join(jobs_dir, reference["file"]), allow_pickle=False)
+
+
+def replay_jobs(jobs_dir, data):
+    """Train every job of ``jobs_dir/jobs.json``; write weights and histories to ``out/``."""
+    from grader import probes, reference_model
+    keras = probes.keras
+    with open(os.path.join(jobs_dir, "jobs.json")) as handle:
+        jobs = json.load(handle)
+    out = os.path.join(jobs_dir, "out")
+    os.makedirs(out, exist_ok=True)
+    known = known_arrays(data)
+    make_model = reference_model.builder(keras)
+    for job in jobs:
+        model_args = job["model"]
+        keras.utils.set_random_seed(job["seed"])
+        model = make_model(model_args["n_classes"], optimizer=model_args["optimizer"],
+                           learning_rate=model_args["learning_rate"],
+                           input_dim=model_args["input_dim"], input_scale=model_args["input_scale"])
+        for fit in job["fits"]:  # every fit the model had, in order, as the part did them
+            arrays = {role: _array(fit["arrays"].get(role), known, jobs_dir)
+                      for role in ("x", "y", "x_val", "y_val")}
+            validation = None if arrays["x_val"] is None else (arrays["x_val"], arrays["y_val"])
+            keras.utils.set_random_seed(job["seed"])
+            history = model.fit(arrays["x"], arrays["y"], batch_size=fit["batch_size"],
+                                epochs=fit["epochs"], verbose=0,
+                                validation_split=fit["validation_split"],
+                                validation_data=validation, shuffle=fit["shuffle"])
+        np.savez(os.path.join(out, job["id"] + ".npz"),
+                 **{f"w{i}": w for i, w in enumerate(model.get_weights())})
+        values = {name: [float(v) for v in series] for name, series in history.history.items()}
+        with open(os.path.join(out, job["id"] + ".json"), "w") as handle:
+            json.dump({"history": values}, handle)
+
+
+def run_replay(request, data, control_fds):
+    """Fork a clean child that replays the jobs; wait for it within the wall limit."""
+    started = time.monotonic()
+    wall = float(request.get("wall_seconds") or 300.0)
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            for fd in control_fds:
+                os.close(fd)
+            replay_jobs(request["replay"], data)
+        except BaseException:  # noqa: BLE001 - reported through the exit code and the log
+            import traceback
+            traceback.print_exc()
+            code = 70
+        os._exit(code)
+    status = None
+    while status is None:
+        done, raw = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = raw
+        elif time.monotonic() - started > wall:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            return {"replayed": False, "problem": f"the replay took longer than {wall:.0f} s",
+                    "wall_seconds": round(time.monotonic() - started, 3)}
+        else:
+            time.sleep(_POLL_SECONDS)
+    ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return {"replayed": ok,
+            "problem": None if ok else f"the replay process ended with status {status}",
+            "wall_seconds": round(time.monotonic() - started, 3)}
