@@ -498,3 +498,23 @@ def test_split_too_few_rows(numbered):
     """Is a split needing more rows than a class has refused with the numbers?"""
     with pytest.raises(ValueError, match=r"300 \+ 60 \+ 60 = 420 .*needs 42 .*has 40"):
         split(numbered, n_train=300, n_val=60, n_test=60, seed=0)
+
+
+def test_held_out_split_cannot_be_regenerated_from_the_student_bundle(monkeypatch):
+    """The held-out images come from a seed only the autograder holds: none of them is
+    among what the student bundle's generator makes at any public seed (the profiles'
+    data seeds, the self-check's stand-in seed, the usual small seeds), while the
+    training and validation images are (so the check itself can find a match)."""
+    from grader import engine
+    from grader.config import GRADE
+    monkeypatch.delenv(DATA_ENV_VAR, raising=False)
+    data, _ = engine.load_data(GRADE)
+    held_out = {row.tobytes() for row in data["x_test"]}
+    public_seeds = sorted({GRADE.data_seed, GRADE.data_seed + 1, *range(0, 6), 42, 123, 1234})
+    regenerated = set()
+    for seed in public_seeds:
+        x, _, _ = generate(GRADE.n_per_class, seed=seed)
+        regenerated |= {row.tobytes() for row in x}
+    assert {row.tobytes() for row in data["x_train"]} <= regenerated  # the check can match
+    assert not held_out & regenerated
+    assert engine.held_out_seed(GRADE) not in public_seeds

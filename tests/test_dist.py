@@ -61,7 +61,8 @@ def test_no_solution_line_reaches_students(two_builds):
     for name, text in texts.items():
         leaked = {line.strip() for line in text.splitlines()} & solution
         assert not leaked, f"{name} contains solution lines {sorted(leaked)[:3]}"
-    assert not any("calibration.json" in n or "reference_model" in n for n in texts)
+    assert not any("calibration.json" in n or "reference_model" in n or "held_out" in n
+                   or "replay_cache" in n for n in texts)
 
 
 def _hidden_flags(source):
@@ -94,5 +95,7 @@ def test_autograder_zip_has_what_gradescope_needs(two_builds):
     with zipfile.ZipFile(two_builds[0] / "autograder" / "autograder.zip") as bundle:
         names = set(bundle.namelist())
     assert {"setup.sh", "run_autograder", "requirements.txt", "grader/calibration.json",
-            "grader/reference_model.py"} <= names
+            "grader/reference_model.py", "grader/held_out.json"} <= names
+    shipped = {f"grader/replay_cache/{p.name}" for p in (REPO / "grader" / "replay_cache").glob("*.json")}
+    assert shipped and shipped <= names  # a correct submission is graded without replay training
     assert not any(n.startswith(("solutions/", "assignment/", "tests/")) for n in names)
