@@ -6,15 +6,26 @@ with the reason its process ended.
 """
 
 import dataclasses
+import io
 import json
+import math
 import os
-import stat
 import zipfile
+import zlib
 
 import numpy as np
 
+from grader import safefs
+from grader.results import clean_text
+
 MAX_JSON_BYTES = 4 * 1024 * 1024
+#: Largest ``<step>.npz``, on disk and once unpacked (the parts' files are capped at
+#: ``TRAIN_GRADER_MAX_FILE_MB``, 64 MB by default, and the probes do not compress).
 MAX_NPZ_BYTES = 256 * 1024 * 1024
+#: Largest single array: the probes save at most ``probes.MAX_SAVED_ELEMENTS`` (4 million)
+#: elements of 8 bytes per array; weights of any model a part can train fit in it too.
+MAX_ARRAY_BYTES = 64 * 1024 * 1024
+MAX_ARRAYS = 4096
 
 
 @dataclasses.dataclass
@@ -44,46 +55,71 @@ class Step:
 
 
 def _read_regular_file(path, max_bytes):
-    """Bytes of a regular file that is not a symlink, or None if absent; ValueError if too big."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise ValueError(f"{os.path.basename(path)} could not be opened safely ({error.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{os.path.basename(path)} is not a regular file")
-        if info.st_nlink != 1:  # a hard link to some other file, e.g. one of the grader's
-            raise ValueError(f"{os.path.basename(path)} is a link to another file")
-        if info.st_size > max_bytes:
-            raise ValueError(f"{os.path.basename(path)} is larger than {max_bytes // 2**20} MB")
-        return handle.read(max_bytes + 1)
+    """Bytes of a regular one-link file that is not a symlink, None if absent; ValueError
+    (``safefs.UnsafeFile``) if it is anything else or too big."""
+    return safefs.read_regular(path, max_bytes)
 
 
 def _load_arrays(path):
+    """The arrays of ``<step>.npz``, each held to what the probes write before any of it
+    is allocated: ``.npy`` members only (format 1.0 or 2.0), numbers (no object or
+    structured dtypes), at most MAX_ARRAY_BYTES each and MAX_NPZ_BYTES in all once
+    unpacked, and exactly as many bytes as the header declares."""
+    label = os.path.basename(path)
     raw = _read_regular_file(path, MAX_NPZ_BYTES)
     if raw is None:
         return {}
-    import io
     try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise ValueError(f"{os.path.basename(path)} is not a valid array file ({type(error).__name__})") from None
-    for name, array in arrays.items():
-        if array.dtype.kind not in "biuf":
-            raise ValueError(f"array {name!r} has dtype {array.dtype}, expected numbers")
-    return arrays
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        members = archive.infolist()
+        if len(members) > MAX_ARRAYS:
+            raise ValueError(f"{label} holds {len(members)} arrays, more than {MAX_ARRAYS}")
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > MAX_NPZ_BYTES:
+            raise ValueError(f"{label} unpacks to {unpacked // 2**20} MB, more than "
+                             f"{MAX_NPZ_BYTES // 2**20} MB")
+        return {member.filename[:-4]: _load_member(archive, member, label) for member in members}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+            RuntimeError) as error:
+        raise ValueError(f"{label} is not a valid array file ({type(error).__name__})") from None
+
+
+def _load_member(archive, member, label):
+    where = f"{label}: {member.filename[:80]!r}"
+    if not member.filename.endswith(".npy"):
+        raise ValueError(f"{where} is not an array (.npy)")
+    with archive.open(member) as stream:
+        try:
+            version = np.lib.format.read_magic(stream)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f"array format {version}, expected 1.0 or 2.0")
+            shape, fortran_order, dtype = read_header(stream)
+        except ValueError as error:
+            raise ValueError(f"{where} has a malformed header ({str(error)[:120]})") from None
+        if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None:
+            raise ValueError(f"array {member.filename[:-4][:80]!r} has dtype {dtype}, expected numbers")
+        size = math.prod(shape) * dtype.itemsize
+        if min(shape, default=0) < 0 or size > MAX_ARRAY_BYTES:
+            raise ValueError(f"{where} declares shape {shape} of {dtype} ({size // 2**20} MB), "
+                             f"more than the {MAX_ARRAY_BYTES // 2**20} MB a step may save")
+        if member.file_size != stream.tell() + size:
+            raise ValueError(f"{where} holds {member.file_size} bytes, but its header "
+                             f"declares {stream.tell() + size}")
+        data = stream.read(size + 1)  # reading to the end also checks the CRC
+    if len(data) != size:
+        raise ValueError(f"{where} holds {len(data)} bytes of data, expected {size}")
+    order = "F" if fortran_order else "C"
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy(order=order)
 
 
 def format_error(error):
     """Student-facing text of a step error recorded by the probes."""
     if not isinstance(error, dict):
         return "the step failed"
-    summary = str(error.get("summary", "the step failed"))[:2000]
-    trace = str(error.get("traceback", ""))[:3000]
+    summary = clean_text(error.get("summary", "the step failed"))[:2000]
+    trace = clean_text(error.get("traceback", ""))[:3000]
     return f"{summary}\n{trace}".rstrip() if trace else summary
 
 

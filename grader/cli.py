@@ -2,8 +2,10 @@
 ``grader.engine`` and ``grader.calibrate``.
 
 ``grade --results PATH`` always leaves a valid Gradescope results file at PATH: a grade,
-or a score of 0 saying why grading failed (the worker did not start, the calibration
-does not fit, the time budget ran out, anything else).
+or a score of 0 saying why grading failed (the worker did not start or died, the
+calibration does not fit, the time budget ran out, anything else). A grade that could
+not be made exits with status 2, so the staff see an autograder failure; problems the
+student's code caused are part of the grade (status 0).
 """
 
 import argparse
@@ -21,8 +23,12 @@ from grader.config import CALIBRATION_FILE, CHECK, GRADE, SEED_ENV_VAR
 ALARM_MARGIN_SECONDS = 30
 
 
-class GradeTimeout(Exception):
-    """The whole grade went past its time budget."""
+class GradeTimeout(BaseException):
+    """The whole grade went past its time budget, or was stopped from outside.
+
+    A BaseException, like KeyboardInterrupt: the ``except Exception`` clauses that keep
+    untrusted input from crashing the grade must not swallow it.
+    """
 
 
 def _profile(name, seed):
@@ -44,7 +50,7 @@ class ResultsFile:
 
     def write(self, document):
         """Write ``document`` atomically; returns True when a valid file is in place."""
-        text = json.dumps(document, indent=2, allow_nan=False)
+        text = json.dumps(results.clean(document), indent=2, allow_nan=False)
         temporary = f".{self.name}.{os.getpid()}.tmp"
         try:
             os.unlink(temporary, dir_fd=self.folder_fd)
@@ -87,7 +93,8 @@ def cmd_grade(args):
         json.dumps(document, allow_nan=False)
     except BaseException as error:  # grading itself failed: still leave a valid results file
         signal.alarm(0)
-        message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        message = results.clean_text(f"{type(error).__name__}: {error}" if str(error)
+                                     else type(error).__name__)
         if target is not None:
             target.write(results.failure_document(message.splitlines()[0][:500]))
         print(f"grading failed: {message}", file=sys.stderr)
@@ -104,6 +111,10 @@ def cmd_grade(args):
         target.write(document)
     print(results.format_table(report))
     _report_isolation(report)
+    if report.infrastructure_failure:
+        print(f"grading failed after {report.attempts} attempt(s): "
+              f"{results.clean_text(report.infrastructure_failure)}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -126,6 +137,8 @@ def cmd_check(args):
     from grader import engine
     report = engine.grade(args.submission, profile=_profile("check", args.seed), include_hidden=False)
     print(results.format_table(report))
+    if report.infrastructure_failure:
+        return 2
     print("\nThis self-check runs the public tests only, on a small data set. "
           "The autograder also runs hidden tests.")
     return 0
@@ -136,8 +149,10 @@ def cmd_grade_all(args):
     from grader import gradebook
     rows = gradebook.grade_all(args.folder, args.gradebook, profile=_profile("grade", args.seed),
                                results_dir=args.results_dir)
-    print(f"wrote {args.gradebook}: {len(rows)} submission(s)")
-    return 0
+    failed = [row["submission"] for row in rows if row.get("problem")]
+    print(f"wrote {args.gradebook}: {len(rows)} submission(s)"
+          + (f"; {len(failed)} could not be graded: {', '.join(failed)}" if failed else ""))
+    return 2 if failed else 0
 
 
 def cmd_calibrate(args):
@@ -173,5 +188,8 @@ def build_parser():
 
 
 def main(argv=None):
+    for stream in (sys.stdout, sys.stderr):  # text from student code must never stop a print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     return args.run(args)

@@ -2,13 +2,18 @@
 
 Accepts both what ``keras.callbacks.TensorBoard`` writes (``train/`` and ``validation/``
 subfolders with ``epoch_loss`` and ``epoch_accuracy``) and hand-written ``tf.summary``
-logs (tags such as ``loss``, ``val_accuracy``). Event files are untrusted: symlinks and
-non-regular files are ignored and the total size read is capped.
+logs (tags such as ``loss``, ``val_accuracy``). Event files are untrusted: the run folder
+is walked without recursion to a bounded depth and number of entries (``grader.safefs``),
+only regular files with one link are taken (symlinks, FIFOs, devices and hard links are
+skipped, never opened), their size is capped per run and per experiment, and they are
+copied into a private folder of the grader's before TensorBoard's reader sees them.
 """
 
 import dataclasses
+import math
 import os
 import sys
+import tempfile
 import types
 
 # Use TensorBoard's stub instead of importing TensorFlow in the grading process.
@@ -17,7 +22,15 @@ sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 from tensorboard.util import tensor_util  # noqa: E402
 
-MAX_LOG_BYTES = 64 * 1024 * 1024
+from grader import safefs  # noqa: E402
+
+#: Event files read for one run (a run of the assignment logs well under 1 MB).
+MAX_LOG_BYTES = 32 * 1024 * 1024
+#: Event files under one experiment's log_dir, all runs together.
+MAX_EXPERIMENT_LOG_BYTES = 96 * 1024 * 1024
+#: Folders deep and entries looked at under a run folder (log_dir for the experiment).
+MAX_LOG_DEPTH = 6
+MAX_LOG_ENTRIES = 2000
 _SIZE_GUIDANCE = {event_accumulator.TENSORS: 0, event_accumulator.SCALARS: 0,
                   event_accumulator.HISTOGRAMS: 0}
 
@@ -76,58 +89,101 @@ def _classify(folder, tag):
     return kind, "validation" if is_validation else "train"
 
 
-def _event_folders(run_dir):
-    """Folders under ``run_dir`` holding event files, without following symlinks."""
-    total = 0
-    folders = set()
-    for root, dirs, files in os.walk(run_dir, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
-        for name in files:
-            path = os.path.join(root, name)
-            if "tfevents" not in name or os.path.islink(path) or not os.path.isfile(path):
-                continue
-            total += os.path.getsize(path)
-            if total > MAX_LOG_BYTES:
-                raise LogError(f"logs under {os.path.basename(run_dir)} exceed "
-                               f"{MAX_LOG_BYTES // 2**20} MB")
-            folders.add(root)
+def _event_files(folder, max_depth):
+    """Event files under ``folder`` that may be read: ``(relative path, size)`` list, and
+    what was skipped (one line each)."""
+    listing = safefs.list_files(folder, max_depth=max_depth, max_entries=MAX_LOG_ENTRIES)
+    files, skipped = [], list(listing.skipped)
+    for relative, info in listing.files:
+        if "tfevents" not in os.path.basename(relative):
+            continue
+        if info.st_nlink != 1:
+            skipped.append(f"{relative}: a hard link to another file, not read")
+        else:
+            files.append((relative, info.st_size))
+    return files, [line for line in skipped if "tfevents" in line or "deep" in line
+                   or "more than" in line]
+
+
+def _check_experiment_size(log_dir):
+    """LogError when the event files of all runs under ``log_dir`` are too large together."""
+    files, _ = _event_files(log_dir, MAX_LOG_DEPTH + 1)
+    total = sum(size for _, size in files)
+    if total > MAX_EXPERIMENT_LOG_BYTES:
+        raise LogError(f"the event files under {os.path.basename(log_dir)!r} take "
+                       f"{total // 2**20} MB in all, more than the "
+                       f"{MAX_EXPERIMENT_LOG_BYTES // 2**20} MB read per experiment")
+
+
+def _private_copy(run_dir, files, folder):
+    """Copy the accepted event files of ``run_dir`` into ``folder``; the folders holding them."""
+    copied, folders = 0, set()
+    for relative, _ in files:
+        target = os.path.join(folder, relative)
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        try:
+            copied += safefs.copy_regular(os.path.join(run_dir, relative), target,
+                                          MAX_LOG_BYTES - copied, label=relative)
+        except safefs.UnsafeFile as problem:
+            raise LogError(f"logs under {os.path.basename(run_dir)!r}: {problem}") from None
+        folders.add(os.path.dirname(relative))
     return sorted(folders)
 
 
 def read_run(run_dir):
-    """Read one run directory into a RunLog. Raises LogError if it holds no events."""
+    """Read one run directory into a RunLog. Raises LogError if it holds no readable events."""
+    name = os.path.basename(run_dir)
     if not os.path.isdir(run_dir) or os.path.islink(run_dir):
-        raise LogError(f"run directory {os.path.basename(run_dir)!r} does not exist")
-    scalars, histograms = {}, {}
-    folders = _event_folders(run_dir)
-    if not folders:
-        raise LogError(f"run directory {os.path.basename(run_dir)!r} holds no TensorBoard event files")
-    for folder in folders:
-        relative = os.path.relpath(folder, run_dir)
-        relative = "" if relative == "." else relative
-        accumulator = event_accumulator.EventAccumulator(folder, size_guidance=_SIZE_GUIDANCE)
-        try:
-            accumulator.Reload()
-        except Exception as error:  # corrupt or hostile files
-            raise LogError(f"could not read the event files in {relative or '.'}: "
-                           f"{type(error).__name__}") from None
-        tags = accumulator.Tags()
-        for tag in tags.get(event_accumulator.TENSORS, []):
-            plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
-            events = accumulator.Tensors(tag)
-            if plugin == "scalars":
-                values = scalars.setdefault((relative, tag), {})
-                for event in events:
-                    values[event.step] = float(tensor_util.make_ndarray(event.tensor_proto))
-            elif plugin == "histograms":
-                histograms[(relative, tag)] = sorted({event.step for event in events})
-        for tag in tags.get(event_accumulator.SCALARS, []):
-            values = scalars.setdefault((relative, tag), {})
-            for event in accumulator.Scalars(tag):
-                values[event.step] = float(event.value)
-        for tag in tags.get(event_accumulator.HISTOGRAMS, []):
-            histograms[(relative, tag)] = sorted({e.step for e in accumulator.Histograms(tag)})
+        raise LogError(f"run directory {name!r} does not exist")
+    _check_experiment_size(os.path.dirname(run_dir))
+    files, skipped = _event_files(run_dir, MAX_LOG_DEPTH)
+    if not files:
+        detail = f" (skipped: {'; '.join(skipped[:3])})" if skipped else ""
+        raise LogError(f"run directory {name!r} holds no TensorBoard event files{detail}")
+    total = sum(size for _, size in files)
+    if total > MAX_LOG_BYTES:
+        raise LogError(f"the event files under {name!r} take {total // 2**20} MB, more than the "
+                       f"{MAX_LOG_BYTES // 2**20} MB read per run")
+    private = tempfile.mkdtemp(prefix="train-grader-logs-")
+    try:
+        scalars, histograms = {}, {}
+        for folder in _private_copy(run_dir, files, private):
+            _accumulate(os.path.join(private, folder), folder, scalars, histograms)
+    finally:
+        safefs.remove_tree(private)
     return RunLog(path=run_dir, scalars=scalars, histograms=histograms)
+
+
+def _accumulate(folder, relative, scalars, histograms):
+    """Add the events of the (private) ``folder`` to ``scalars`` and ``histograms``."""
+    accumulator = event_accumulator.EventAccumulator(folder, size_guidance=_SIZE_GUIDANCE)
+    try:
+        accumulator.Reload()
+        _collect_tags(accumulator, relative, scalars, histograms)
+    except Exception as error:  # corrupt or hostile files (a GradeTimeout is not an Exception)
+        raise LogError(f"could not read the event files in {relative or '.'}: "
+                       f"{type(error).__name__}") from None
+
+
+def _collect_tags(accumulator, relative, scalars, histograms):
+    tags = accumulator.Tags()
+    for tag in tags.get(event_accumulator.TENSORS, []):
+        plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
+        events = accumulator.Tensors(tag)
+        if plugin == "scalars":
+            values = scalars.setdefault((relative, tag), {})
+            for event in events:
+                # One number: a forged shape would make TensorBoard allocate all of it.
+                if math.prod(d.size for d in event.tensor_proto.tensor_shape.dim) == 1:
+                    values[event.step] = float(tensor_util.make_ndarray(event.tensor_proto))
+        elif plugin == "histograms":
+            histograms[(relative, tag)] = sorted({event.step for event in events})
+    for tag in tags.get(event_accumulator.SCALARS, []):
+        values = scalars.setdefault((relative, tag), {})
+        for event in accumulator.Scalars(tag):
+            values[event.step] = float(event.value)
+    for tag in tags.get(event_accumulator.HISTOGRAMS, []):
+        histograms[(relative, tag)] = sorted({e.step for e in accumulator.Histograms(tag)})
 
 
 def list_runs(log_dir):
