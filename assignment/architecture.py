@@ -29,8 +29,8 @@ def make_optimizer(name, learning_rate):
     Parameters
     ----------
     name : str
-        One of the keys of ``OPTIMIZERS`` ("sgd", "adam", "rmsprop", "adagrad", "nadam");
-        upper or lower case.
+        One of the keys of ``OPTIMIZERS`` ("sgd", "adam", "rmsprop", "adagrad", "nadam"),
+        in any case: "adam", "Adam" and "ADAM" all name Adam.
     learning_rate : float
         The optimizer's learning rate (step size), > 0.
 
@@ -70,7 +70,7 @@ def build_model(n_classes=10, *, optimizer="adam", learning_rate=0.001, input_di
     n_classes : int, default=10
         Number of output classes.
     optimizer : str, default="adam"
-        Optimizer name, see ``OPTIMIZERS``.
+        Optimizer name in any case ("adam", "Adam", ...), see ``make_optimizer``.
     learning_rate : float, default=0.001
         Learning rate passed to the optimizer.
     input_dim : int, default=784

@@ -21,6 +21,24 @@ def check(condition, expected, found, hint=None):
         fail(expected, found, hint)
 
 
+def shown(value):
+    """``value`` as the student would write it, for "found ..." in messages.
+
+    The probes record a value the grader cannot keep as it is (None where a letter was
+    asked, a NumPy scalar, a tuple) as ``{"type": ..., "repr": ...}`` (see
+    ``grader.probes.value_record``); it is shown as the value itself with its type, e.g.
+    ``32.0 (a numpy float64)``, never as the record.
+    """
+    if isinstance(value, dict) and {"type", "repr"} <= set(value) and set(value) <= \
+            {"type", "repr", "number"}:
+        kind, text = str(value["type"]), str(value["repr"])
+        if kind == "NoneType":
+            return "None"
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        return f"{text} ({article} {kind})"
+    return repr(value)
+
+
 def check_step(step):
     """Fail with the step's own error if student code did not run to the end."""
     if step is None:

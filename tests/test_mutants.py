@@ -21,6 +21,7 @@ def test_corpus_is_well_formed():
     for mutant in MUTANTS:
         assert mutant.fails and set(mutant.fails) <= set(points), mutant.name
         assert mutant.says and set(mutant.says) <= set(mutant.fails) | {"*"}, mutant.name
+        assert set(mutant.never_says) <= set(mutant.fails) | {"*"}, mutant.name
         for module, old, new in mutant.replacements:
             text = (SOLUTIONS / module).read_text()
             assert text.count(old) == 1, f"{mutant.name}: {module} holds {old!r} {text.count(old)} times"
@@ -49,5 +50,11 @@ def test_mutant_loses_exactly_its_points(tmp_path, mutant):
         for failed in (outcome.failed if test_id == "*" else [test_id]):
             assert text.lower() in outcome.failed[failed].lower(), \
                 f"{failed}'s message does not say {text!r}:\n{outcome.failed[failed]}"
+    for test_id, text in mutant.never_says.items():
+        for failed in (outcome.failed if test_id == "*" else [test_id]):
+            assert text.lower() not in outcome.failed[failed].lower(), \
+                f"{failed}'s message says {text!r}, which misleads:\n{outcome.failed[failed]}"
     for test_id, message in outcome.failed.items():
         assert message.strip() and "internal grader error" not in message, (test_id, message)
+        # values are shown as the student wrote them, never as the grader's records
+        assert "{'type':" not in message and "'repr':" not in message, (test_id, message)

@@ -3,18 +3,45 @@
 from otter.test_files import test_case
 
 from grader import experiment_checks as ex
-from grader.checks import check, check_step
+from grader.checks import check, check_step, shown
 
 OK_FORMAT = False
 name = "Part 5: optimizers"
 
 
 
-def answer(best_setting, index):
+class Returned:
+    """What best_setting returned when it is not a key the grader records as a value
+    (a ``(key, history)`` pair, a bool, ...): equal to no setting, shown as the student
+    would see it."""
+
+    def __init__(self, record):
+        self.record = record
+
+    def __repr__(self):
+        text = str(self.record.get("repr", "?"))
+        kind = self.record.get("class")
+        if not kind:
+            return text
+        return shown({"type": kind, "repr": text})
+
+
+def answer(best_setting, index, *, pair_key=False):
+    """best_setting's answer to case ``index``. With ``pair_key``, the key of a returned
+    ``(key, history)`` pair is judged (5.8 alone says to return the key by itself)."""
     entry = best_setting.value["answers"][index]
     check(entry["ok"], "best_setting to return a setting",
           (entry.get("error") or {}).get("summary", "an error"), "see its docstring")
-    return entry["key"].get("value")
+    key = entry.get("key") or {}
+    if pair_key and isinstance(key.get("pair_key"), dict):
+        key = key["pair_key"]
+    if "value" in key:
+        return key["value"]
+    found = Returned(key)
+    check(False, "best_setting to return one key of results (the setting itself)", repr(found),
+          "return the key alone, not a (key, history) pair" if key.get("class") == "tuple"
+          else "return one of the keys of results")
+    return found
 
 
 @test_case(name="5.1 one history per optimizer", points=1, hidden=False)
@@ -51,3 +78,8 @@ def test_best_setting_accuracy(best_setting):
     found = answer(best_setting, 0)
     check(found == 32, "32 (final val_accuracy 0.8 beats 0.75 and 0.7)", repr(found),
           "compare the LAST epoch's value of the metric")
+    found = answer(best_setting, 4)
+    check(found == 32, "32 (final val_accuracy 0.7 beats 0.65 and 0.6, although batch size 8 "
+          "peaked at 0.9 in its first epoch)", repr(found),
+          "compare the value of the metric at the LAST epoch (history[metric][-1]), not each "
+          "run's best epoch")

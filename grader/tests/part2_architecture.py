@@ -1,4 +1,14 @@
-"""Part 2: the required architecture. Otter exception-based test file."""
+"""Part 2: the required architecture. Otter exception-based test file.
+
+Each test judges one property of the model ``build_model`` returns, so each mistake costs
+its own test. The layers are read as (Dense units, activation) pairs whatever way the
+activation was written (``Dense(250, activation="sigmoid")``, ``Dense(250)`` followed by
+``Activation("sigmoid")`` or an activation layer such as ``Softmax()``; see
+``grader.probes.describe_model``), and the loss is judged for the model as built
+(``from_logits=True`` is a mistake only on a model that already ends in softmax). A call
+of ``build_model`` that raised fails the tests that need its model: nothing could be
+checked, and no point is given for work that could not be checked.
+"""
 
 import math
 
@@ -11,12 +21,17 @@ name = "Part 2: architecture"
 
 OPTIMIZER_CLASSES = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad",
                      "nadam": "Nadam"}
+#: Names in any case -> the class they must give (build_model's docstring: any case).
+MIXED_CASE_CLASSES = {"SGD": "SGD", "Adam": "Adam", "RMSprop": "RMSprop", "AdaGrad": "Adagrad",
+                      "NADAM": "Nadam"}
 SPARSE_CE = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
 ACCURACY = {"accuracy", "acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy"}
 
 
 def dense_layers(description):
-    return [layer for layer in description["layers"] if layer["class_name"] == "Dense"]
+    """The model's Dense layers as ``{"units", "activation", "written"}``, activations
+    given as separate layers folded in."""
+    return [layer for layer in description.get("dense") or [] if isinstance(layer, dict)]
 
 
 @test_case(name="2.1 one hidden Dense layer of 250 sigmoid units", points=3, hidden=False)
@@ -29,9 +44,8 @@ def test_hidden_layer(build_default):
     check(len(dense) == 2, "exactly 2 Dense layers (hidden and output)", f"{len(dense)}",
           "use one hidden Dense layer followed by the output layer")
     hidden = dense[0]
-    check(hidden["units"] == 250 and hidden["activation"] == "sigmoid",
-          "the hidden layer to be Dense(250, activation='sigmoid')",
-          f"Dense({hidden['units']}, activation={hidden['activation']!r})",
+    check(hidden.get("units") == 250 and hidden.get("activation") == "sigmoid",
+          "the hidden layer to be Dense(250, activation='sigmoid')", f"{hidden.get('written')}",
           "set units=250 and activation='sigmoid' on the first Dense layer")
 
 
@@ -42,9 +56,9 @@ def test_output_layer(build_default, build_custom):
         dense = dense_layers(step.value)
         check(bool(dense), "Dense layers", "none", "build the model from keras.layers.Dense layers")
         output = dense[-1]
-        check(output["units"] == n_classes and output["activation"] == "softmax",
+        check(output.get("units") == n_classes and output.get("activation") == "softmax",
               f"build_model({n_classes}) to end in Dense({n_classes}, activation='softmax')",
-              f"Dense({output['units']}, activation={output['activation']!r})",
+              f"{output.get('written')}",
               "use n_classes units and the softmax activation on the last layer only")
 
 
@@ -55,9 +69,15 @@ def test_loss_and_metric(build_default):
     model = build_default.value
     check(model["compiled"], "a compiled model", "an uncompiled model", "call model.compile(...)")
     loss = model["loss"] or {}
-    check(loss.get("name") in SPARSE_CE and not loss.get("from_logits"),
+    check(loss.get("name") in SPARSE_CE,
           "loss='sparse_categorical_crossentropy' (labels are integers)", f"{loss.get('name')!r}",
           "categorical_crossentropy needs one-hot labels; ours are integers 0..n_classes-1")
+    dense = dense_layers(model)
+    ends_in_softmax = bool(dense) and dense[-1].get("activation") == "softmax"
+    check(not (loss.get("from_logits") and ends_in_softmax),
+          "from_logits=False (the default)", "from_logits=True",
+          "the model already ends in softmax, so its outputs are probabilities, not logits: "
+          "from_logits must be False (or simply loss='sparse_categorical_crossentropy')")
     check(any(metric in ACCURACY for metric in model["metrics"]), "metrics=['accuracy']",
           f"{model['metrics']}", "pass metrics=['accuracy'] to compile")
 
@@ -75,8 +95,9 @@ def test_optimizer_arguments(build_default, build_custom):
               "pass learning_rate to the optimizer's constructor")
 
 
-@test_case(name="2.5 every optimizer name maps to its own optimizer", points=3, hidden=True)
-def test_all_optimizers(build_optimizers):
+@test_case(name="2.5 every optimizer name, in any case, maps to its own optimizer", points=3,
+           hidden=True)
+def test_all_optimizers(build_optimizers, build_mixed_case):
     check_step(build_optimizers)
     for name, expected in OPTIMIZER_CLASSES.items():
         entry = build_optimizers.value.get(name) or {}
@@ -88,6 +109,15 @@ def test_all_optimizers(build_optimizers):
               f"optimizer={name!r} -> {expected}(learning_rate=0.02)",
               f"{found.get('class_name')}(learning_rate={found.get('learning_rate')})",
               "map each name to its own keras.optimizers class")
+    check_step(build_mixed_case)
+    for name, expected in MIXED_CASE_CLASSES.items():
+        entry = build_mixed_case.value.get(name) or {}
+        check(entry.get("ok"), f"build_model(optimizer={name!r}) to work (names in any case, "
+              "as the docstring says)", (entry.get("error") or {}).get("summary", "an error"),
+              "compare the name in lower case: name.lower()")
+        found = entry.get("optimizer") or {}
+        check(found.get("class_name") == expected, f"optimizer={name!r} -> {expected}",
+              f"{found.get('class_name')}", "compare the name in lower case: name.lower()")
 
 
 @test_case(name="2.6 an unknown optimizer name raises ValueError listing the valid names",

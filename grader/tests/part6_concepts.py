@@ -1,10 +1,17 @@
-"""Part 6: check for understanding. Otter exception-based test file."""
+"""Part 6: check for understanding. Otter exception-based test file.
+
+Each mistake costs its own test: 6.3 is the one test that asks for an int, so a count
+returned as an integer-valued float (``np.ceil``: ``32.0``) fails 6.3 only, and 6.4 judges
+the number itself. 6.5 checks the form of every answer; 6.6-6.8 each judge one answer.
+Values the grader could not keep as they are (None, NumPy scalars) are shown as the
+student would write them (``grader.checks.shown``).
+"""
 
 import math
 
 from otter.test_files import test_case
 
-from grader.checks import check, check_step
+from grader.checks import check, check_step, shown
 
 OK_FORMAT = False
 name = "Part 6: concepts"
@@ -42,7 +49,8 @@ def test_gradient_descent_values(gradient_descent):
 def test_iterations_type(iterations_per_epoch):
     check_step(iterations_per_epoch)
     for value in iterations_per_epoch.value["outputs"]:
-        check(isinstance(value, int), "an int", repr(value), "use math.ceil or integer arithmetic")
+        check(isinstance(value, int), "an int (a count of updates)", shown(value),
+              "math.ceil returns an int; np.ceil returns a float: wrap it in int(...)")
 
 
 @test_case(name="6.4 iterations_per_epoch counts the last partial batch", points=3, hidden=True)
@@ -51,8 +59,18 @@ def test_iterations_values(iterations_per_epoch):
     for (n_samples, batch_size), value in zip(iterations_per_epoch.value["cases"],
                                               iterations_per_epoch.value["outputs"]):
         expected = -(-n_samples // batch_size)
-        check(value == expected, f"{expected} for {n_samples} samples, batch size {batch_size}",
-              repr(value), "a smaller last batch still counts as one update")
+        check(_number(value) == expected,
+              f"{expected} for {n_samples} samples, batch size {batch_size}",
+              shown(value), "a smaller last batch still counts as one update")
+
+
+def _number(value):
+    """The count returned: an int, or the number an integer-valued float stands for (6.3
+    alone asks for an int)."""
+    if isinstance(value, int):
+        return value
+    number = value.get("number") if isinstance(value, dict) else None
+    return number if isinstance(number, (int, float)) else None
 
 
 @test_case(name="6.5 every answer is one of 'a', 'b', 'c', 'd'", points=1, hidden=False)
@@ -60,7 +78,8 @@ def test_answers_format(concepts):
     check_step(concepts)
     for question, answer in concepts.value["answers"].items():
         check(isinstance(answer, str) and answer.strip().lower() in LETTERS,
-              f"{question} to be one of {LETTERS}", repr(answer), "set it to a letter string")
+              f"{question} to be one of {LETTERS}", shown(answer),
+              "set it to one letter, as a string: e.g. \"b\"")
 
 
 def _answer(concepts, question):

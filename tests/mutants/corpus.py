@@ -34,6 +34,9 @@ class Mutant:
     says : dict of str to str
         ``{test id: text}``: that test's message must contain the text (any case); the id
         "*" stands for every failing test. Together they name the mistake.
+    never_says : dict of str to str
+        ``{test id: text}``: that test's message must not contain the text (a misleading
+        diagnosis this mistake used to get); "*" as in ``says``.
     """
 
     name: str
@@ -41,6 +44,7 @@ class Mutant:
     replacements: tuple
     fails: tuple
     says: dict
+    never_says: dict = dataclasses.field(default_factory=dict)
 
     @property
     def modules(self):
@@ -230,6 +234,72 @@ MUTANTS = (
            (("concepts.py", "return math.ceil(n_samples / batch_size)",
              "return n_samples // batch_size"),),
            fails=("6.4",), says={"6.4": "last batch"}),
+    # ---- each mistake costs its own tests (issue 11, item 6)
+    Mutant("best_setting_best_epoch",
+           "best_setting compares each run's best epoch instead of its last",
+           (("experiments.py", "value = float(history[metric][-1])",
+             "value = float(min(history[metric]) if lower_is_better else max(history[metric]))"),),
+           fails=("5.8",), says={"5.8": "not each run's best epoch"}),
+    # 5.9 judges the key of the pair: the choice itself is right.
+    Mutant("best_setting_returns_a_pair",
+           "best_setting returns the (key, history) pair instead of the key",
+           (("experiments.py", "    return best\n", "    return best, results[best]\n"),),
+           fails=("5.8",), says={"5.8": "not a (key, history) pair"},
+           never_says={"5.8": "found None"}),
+    Mutant("optimizer_names_case_sensitive",
+           "build_model(optimizer='Adam') raises: names are not compared in lower case",
+           (("architecture.py", "key = str(name).lower()", "key = str(name)"),),
+           fails=("2.5",), says={"2.5": "any case"}),
+    Mutant("relu_as_an_activation_layer",
+           "the hidden layer is Dense(250) followed by Activation('relu')",
+           (("architecture.py",
+             "    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION))\n",
+             "    layers.append(keras.layers.Dense(HIDDEN_UNITS))\n"
+             "    layers.append(keras.layers.Activation(\"relu\"))\n"),),
+           fails=("2.1",), says={"2.1": "Dense(250) + Activation('relu')"}),
+    Mutant("from_logits_after_softmax",
+           "the loss is told the softmax outputs are logits (from_logits=True)",
+           (("architecture.py", 'loss="sparse_categorical_crossentropy"',
+             "loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)"),),
+           fails=("2.3",), says={"2.3": "already ends in softmax"},
+           never_says={"2.3": "one-hot"}),
+    Mutant("iterations_np_ceil_float",
+           "iterations_per_epoch returns np.ceil's float (32.0), not an int",
+           (("concepts.py", "import math\n", "import math\n\nimport numpy as np\n"),
+            ("concepts.py", "return math.ceil(n_samples / batch_size)",
+             "return np.ceil(n_samples / batch_size)")),
+           fails=("6.3",), says={"6.3": "32.0 (a numpy float64)"}),
+    Mutant("concept_answer_left_none",
+           "one multiple-choice answer is left at None",
+           (("concepts.py", 'WHY_NORMALIZE = "c"', "WHY_NORMALIZE = None"),),
+           fails=("6.5", "6.8"), says={"6.5": "found None"}),
+    # z-scores are not the [0, 1] the docstring asks for (1.3, 1.6); the grader evaluates the
+    # run's weights on pixels / 255, which its model was not trained for (1.11, 1.12). Its
+    # history is its own model's: nothing may suggest that two runs' results were swapped.
+    Mutant("normalize_by_z_score",
+           "normalize_pixels standardizes (x - mean) / std instead of scaling into [0, 1]",
+           (("normalization.py", DIVIDE,
+             "x = np.asarray(x, dtype=np.float32)\n    return (x - x.mean()) / x.std()"),),
+           fails=("1.3", "1.6", "1.11", "1.12"), says={"1.3": "divide the 0-255 intensities by 255",
+                                                      "1.6": "scaled into [0, 1]"},
+           never_says={"*": "swapped"}),
+    # The settings tests name the mistake; the histories tests judge each history against
+    # the epochs its run really trained. (The run-directory tests still count the epochs
+    # asked for: grader/experiment_checks.py check_run_dirs.)
+    Mutant("epochs_argument_ignored",
+           "train_run always trains 5 epochs, whatever epochs it is given",
+           (("training.py", "        epochs=epochs,\n", "        epochs=5,\n"),),
+           fails=("1.6", "1.7", "3.2", "3.3", "4.2", "4.3", "5.2", "5.3"),
+           says={"1.6": "epochs=epochs", "3.2": "epochs=epochs", "4.2": "epochs=epochs",
+                 "5.2": "epochs=epochs"}),
+    # The settings tests name the mistake. (3.6, 4.6, 5.6: the grader's own evaluation of the
+    # final weights on x_val differs from the history's val_accuracy on the split-off rows.)
+    Mutant("validation_split_instead_of_validation_data",
+           "fit validates on validation_split=0.2 of the training rows, not on x_val, y_val",
+           (("training.py", "validation_data=(x_val, y_val),", "validation_split=0.2,"),),
+           fails=("1.6", "3.2", "3.6", "4.2", "4.6", "5.2", "5.6"),
+           says={"1.6": "validation_data=(x_val, y_val)", "3.2": "validation_data=(x_val, y_val)",
+                 "4.2": "validation_data=(x_val, y_val)", "5.2": "validation_data=(x_val, y_val)"}),
 )
 
 

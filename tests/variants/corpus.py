@@ -162,6 +162,30 @@ SUMMARY_CALLBACK = '''    import tensorflow as tf
     tensorboard = SummaryLogger(run_dir)
 '''
 
+HIDDEN_AND_OUTPUT = '''    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION))
+    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+'''
+
+# The same layers with each activation as a layer of its own.
+ACTIVATION_LAYERS = '''    layers.append(keras.layers.Dense(HIDDEN_UNITS))
+    layers.append(keras.layers.Activation(HIDDEN_ACTIVATION))
+    layers.append(keras.layers.Dense(n_classes))
+    layers.append(keras.layers.Activation("softmax"))
+'''
+
+# Activation functions instead of their names, and a Softmax layer after a linear output.
+ACTIVATION_FUNCTIONS = '''    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=keras.activations.sigmoid))
+    layers.append(keras.layers.Dense(n_classes))
+    layers.append(keras.layers.Softmax())
+'''
+
+# The optimizer class found by its own name, compared in lower case.
+OPTIMIZER_BY_CLASS_NAME = '''    for optimizer_class in (keras.optimizers.SGD, keras.optimizers.Adam, keras.optimizers.RMSprop,
+                            keras.optimizers.Adagrad, keras.optimizers.Nadam):
+        if optimizer_class.__name__.lower() == key:
+            return optimizer_class(learning_rate=learning_rate)
+'''
+
 VARIANTS = (
     Variant("functional_api", "build_model with the functional API instead of Sequential",
             (("architecture.py", SEQUENTIAL, FUNCTIONAL),)),
@@ -183,5 +207,27 @@ VARIANTS = (
     Variant("tf_summary_logging",
             "a custom callback writes the scalars and kernel histograms with tf.summary",
             (("training.py", TENSORBOARD_CALLBACK, SUMMARY_CALLBACK),)),
+    Variant("activation_layers",
+            "Dense(250) + Activation('sigmoid') and Dense(n_classes) + Activation('softmax')",
+            (("architecture.py", HIDDEN_AND_OUTPUT, ACTIVATION_LAYERS),)),
+    Variant("activation_functions_and_softmax_layer",
+            "activation=keras.activations.sigmoid, and keras.layers.Softmax() after a linear output",
+            (("architecture.py", HIDDEN_AND_OUTPUT, ACTIVATION_FUNCTIONS),)),
+    Variant("optimizer_by_class_name",
+            "the optimizer class whose __name__ in lower case is the name (any case)",
+            (("architecture.py", OPTIMIZER_BY_NAME, OPTIMIZER_BY_CLASS_NAME),)),
+    Variant("history_object_returned",
+            "train_run returns the keras History object (the grader reads its .history)",
+            (("training.py", "return to_floats(history.history)", "return history"),)),
+    Variant("keys_written_differently",
+            "result keys as strings ('16', '0.001') and optimizer names in upper case ('SGD')",
+            (("experiments.py", "        batch_size: train_run(", "        str(batch_size): train_run("),
+             ("experiments.py", "        learning_rate: train_run(",
+              "        str(learning_rate): train_run("),
+             ("experiments.py", "        name: train_run(", "        name.upper(): train_run("))),
+    Variant("iterations_int_of_np_ceil", "iterations_per_epoch returns int(np.ceil(n / b))",
+            (("concepts.py", "import math\n", "import math\n\nimport numpy as np\n"),
+             ("concepts.py", "return math.ceil(n_samples / batch_size)",
+              "return int(np.ceil(n_samples / batch_size))"))),
 )
 
