@@ -5,8 +5,9 @@ are graded with short limits: do the affected checks score 0 with a message a st
 understands (naming their own file and line, never the grader's internals), do the
 unaffected checks keep their points, is results.json valid, and is the output a student
 sees capped? Then: a NaN loss in an experiment, and the grade-level failures (the worker
-cannot start, the whole grade's time budget runs out, a calibration that does not fit),
-which must still leave a valid results.json.
+cannot start or dies, the whole grade's time budget runs out, a calibration that does not
+fit), which must still leave a valid results.json; a grade the worker's death spoiled is
+retried once, then reported as "could not grade" with score 0 and exit status 2.
 """
 
 import json
@@ -150,6 +151,7 @@ def test_results_written_when_the_worker_cannot_start(tmp_path):
     assert completed.returncode == 2
     assert document["score"] == 0 and document["tests"] == []
     assert "did not start" in document["output"] and "not a problem with your code" in document["output"]
+    assert "tried 2 time(s)" in document["output"]  # one retry
 
 
 def test_results_written_when_the_calibration_does_not_fit(tmp_path):
@@ -165,4 +167,57 @@ def test_results_written_when_the_grade_succeeds(tmp_path):
     """And the ordinary case, through the command line: full marks for Part 6."""
     document, completed = cli_grade(tmp_path, "pass")
     assert completed.returncode == 0, completed.stderr[-2000:]
+    assert document["score"] == sum(t["max_score"] for t in document["tests"]) > 0
+
+
+# ------------------------------------------- failures that are not the student's (issue 11.5)
+
+def test_worker_death_is_classified_as_the_graders():
+    """Is a part the worker could not run or answer for the grader's failure, and a part
+    that timed out, ran out of memory, crashed or exited the student's?"""
+    from grader import engine
+    from grader.sandbox.supervisor import PartOutcome
+    students = [PartOutcome("concepts", "", timed_out=True), PartOutcome("concepts", "", memory_exceeded=True),
+                PartOutcome("concepts", "", signal=9), PartOutcome("concepts", "", exit_code=3),
+                PartOutcome("concepts", "", exit_code=0)]
+    for outcome in students:
+        assert engine._infrastructure_failure({"concepts": outcome}, retried=False) is None
+    assert engine._infrastructure_failure({"concepts": None}, retried=False) is None
+    assert "earlier attempt" in engine._infrastructure_failure({"concepts": None}, retried=True)
+    dead = PartOutcome("concepts", "", worker_error="not run: the grading worker is not running")
+    assert "worker is not running" in engine._infrastructure_failure({"concepts": dead}, retried=False)
+
+
+#: Patch for cli_grade: SIGKILL the sandbox worker (as the kernel's OOM killer would) just
+#: before it is asked to run a part; ``ONCE`` only in the first attempt.
+KILL_WORKER = """
+import os, signal, grader.sandbox.supervisor as supervisor
+run_part, killed = supervisor.Worker.run_part, []
+def killing_run_part(self, *args, **kwargs):
+    if not (ONCE and killed):
+        killed.append(self.process.pid)
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+    return run_part(self, *args, **kwargs)
+supervisor.Worker.run_part = killing_run_part
+"""
+
+
+def test_worker_killed_in_every_attempt_is_not_a_score(tmp_path):
+    """When the worker dies in both attempts: score 0 and no tests in results.json, "could
+    not grade ... not a problem with your code", both attempts named on stderr, exit 2."""
+    document, completed = cli_grade(tmp_path, "exec(" + repr("ONCE = False\n" + KILL_WORKER) + ")")
+    assert completed.returncode == 2, completed.stderr[-2000:]
+    assert document["score"] == 0 and document["tests"] == []
+    assert "could not grade" in document["output"] and "not a problem with your code" in document["output"]
+    assert "grading worker is not running" in document["output"] and "tried 2 time(s)" in document["output"]
+    assert "grade attempt 1 failed" in completed.stderr and "grade attempt 2 failed" in completed.stderr
+
+
+def test_worker_killed_once_is_retried(tmp_path):
+    """When the worker dies in the first attempt only, is the second attempt's full grade
+    what results.json holds (exit 0)?"""
+    document, completed = cli_grade(tmp_path, "exec(" + repr("ONCE = True\n" + KILL_WORKER) + ")")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "grade attempt 1 failed" in completed.stderr and "grade attempt 2" not in completed.stderr
     assert document["score"] == sum(t["max_score"] for t in document["tests"]) > 0
