@@ -1,4 +1,9 @@
-"""Part 5: the optimizer experiment and best_setting. Otter exception-based test file."""
+"""Part 5: the optimizer experiment and best_setting. Otter exception-based test file.
+
+best_setting: each mistake costs its own test. 5.8 judges the last-epoch rule (one case's
+best epoch is not its last) and is the one test that asks for the key alone; 5.9 judges
+the other rules on the key best_setting chose, also when it returned a (key, history) pair.
+"""
 
 from otter.test_files import test_case
 
