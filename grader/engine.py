@@ -392,7 +392,6 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
                 limits, parts, protected_paths, deadline, retried):
     """One attempt at ``grade``; the report says why when the parts could not be run."""
     started = time.monotonic()
-    deadline = deadline if deadline is not None else started + total_seconds()
     # Everything trusted is read and fingerprinted before any student code runs.
     trusted = TrustedFiles([PACKAGE_DIR, tests_dir, calibration_path,
                             os.path.dirname(os.path.abspath(datasets.__file__))])
