@@ -5,6 +5,7 @@ are calibrated for it) and ``CHECK`` (the student's self-check: tiny, public tes
 """
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -102,9 +103,21 @@ CHECK = Profile(
 PROFILES = {profile.name: profile for profile in (GRADE, CHECK)}
 
 
+#: Memory the rest of a grade holds while a part runs, that the kernel cannot reclaim:
+#: the worker's TensorFlow import (about 260 MB anonymous, of its 600 MB resident), the
+#: trusted grading process (about 160 MB at its peak), and slack for the kernel.
+GRADE_UNRECLAIMABLE_MB = 480
+#: The part's memory limit without a container limit, and its floor with one.
+PART_MEMORY_MB = (1024, 128)
+#: A part's wall-clock limit on one full CPU; a smaller CPU quota stretches it.
+PART_WALL_SECONDS = 120.0
+
+
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """Resource limits for one part's sandboxed process (and everything it starts).
+
+    The defaults fit the container the grade runs in (``from_env``, ``for_container``).
 
     Attributes
     ----------
@@ -113,7 +126,8 @@ class Limits:
     cpu_seconds : int
         CPU-time limit (RLIMIT_CPU) of the part's process.
     memory_mb : int
-        Resident memory of the part's whole process tree, on top of the worker's baseline.
+        Memory the part's whole process tree adds to the worker's (anonymous and shared
+        memory, tmpfs files; see ``grader.sandbox.cgroup``).
     max_processes : int
         Processes and threads the sandbox user may have (RLIMIT_NPROC; dedicated user only).
     max_file_mb : int
@@ -130,18 +144,46 @@ class Limits:
     output_kb: int = 8
 
     @classmethod
-    def from_env(cls, environ=None):
-        """Limits with overrides from ``TRAIN_GRADER_<FIELD>`` environment variables,
-        e.g. ``TRAIN_GRADER_WALL_SECONDS=300``."""
+    def for_container(cls, memory_bytes=None, cpus=None, cpu_count=None):
+        """Default limits for a container with ``memory_bytes`` of memory and ``cpus``
+        CPUs of quota (None: unlimited) on ``cpu_count`` CPUs (default: this process's
+        affinity).
+
+        * memory: what the container has left after the rest of the grade
+          (``GRADE_UNRECLAIMABLE_MB``), at most 1024 MB and at least 128 MB, so a part's
+          memory bomb meets its own limit before the container's OOM killer;
+        * wall time: 120 s on a full CPU, stretched for a quota below one CPU;
+        * CPU time: what the part's CPUs can give in its wall time.
+        """
+        if cpu_count is None:
+            cpu_count = len(os.sched_getaffinity(0))
+        usable = min(cpu_count, cpus) if cpus else cpu_count
+        wall = PART_WALL_SECONDS / min(1.0, usable)
+        memory_mb = PART_MEMORY_MB[0]
+        if memory_bytes:
+            memory_mb = max(PART_MEMORY_MB[1],
+                            min(memory_mb, memory_bytes // 2**20 - GRADE_UNRECLAIMABLE_MB))
+        return cls(wall_seconds=wall, cpu_seconds=max(10, math.ceil(wall * usable)),
+                   memory_mb=int(memory_mb))
+
+    @classmethod
+    def from_env(cls, environ=None, *, cgroup_root=None, proc_cgroup=None, cpu_count=None):
+        """Limits for this container (``for_container`` on the limits of this process's
+        cgroups; the cgroup root folder and ``/proc/self/cgroup`` may be replaced for
+        tests), with overrides from ``TRAIN_GRADER_<FIELD>`` environment variables, e.g.
+        ``TRAIN_GRADER_WALL_SECONDS=300``."""
+        from grader.sandbox import cgroup
         environ = os.environ if environ is None else environ
-        defaults = cls()
+        memory_bytes, cpus = cgroup.container_limits(cgroup_root or cgroup.CGROUP_ROOT,
+                                                     proc_cgroup or cgroup.PROC_CGROUP)
+        defaults = cls.for_container(memory_bytes, cpus, cpu_count)
         values = {}
         for field in dataclasses.fields(cls):
             variable = f"TRAIN_GRADER_{field.name.upper()}"
             raw = environ.get(variable)
             if not raw:
                 continue
-            cast = type(getattr(defaults, field.name))
+            cast = type(getattr(cls(), field.name))
             try:
                 values[field.name] = cast(raw)
             except ValueError as error:

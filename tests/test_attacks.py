@@ -229,17 +229,91 @@ def test_process_flood(tmp_path, monkeypatch):
     assert outcome(report, "concepts").leftover_processes_killed >= 150
 
 
-def test_memory_bomb(tmp_path, monkeypatch):
+#: How a part's memory is counted: a cgroup of its own (root, writable cgroups), or the
+#: PSS of its process tree plus its tmpfs files (TRAIN_GRADER_NO_CGROUP=1, as in a
+#: container whose cgroup file system is read-only).
+MEMORY_METERS = ["cgroup", "pss"]
+
+
+def use_meter(monkeypatch, meter):
+    if meter == "pss":
+        monkeypatch.setenv("TRAIN_GRADER_NO_CGROUP", "1")
+    else:
+        monkeypatch.delenv("TRAIN_GRADER_NO_CGROUP", raising=False)
+
+
+def assert_counted_by(report, meter):
+    counted = outcome(report, "concepts").memory_counted_by
+    if meter == "pss" or not harness.is_root():
+        assert counted == "pss"
+    else:  # where cgroups cannot be made (read-only, no controller) the PSS meter is used
+        assert counted in ("cgroup v1", "cgroup v2", "pss")
+
+
+@pytest.mark.parametrize("meter", MEMORY_METERS)
+def test_memory_bomb(tmp_path, monkeypatch, meter):
     """Is a memory bomb in the part and in a detached grandchild stopped?"""
+    use_meter(monkeypatch, meter)
     report, _ = run_attack("memory_bomb", tmp_path, monkeypatch, limits={"MEMORY_MB": 400})
     assert "memory" in harness.messages(report, "6.").lower()
+    assert_counted_by(report, meter)
+
+
+def _scratch_leftovers(marker):
+    return [os.path.join(folder, name) for folder in ("/dev/shm", "/tmp", "/var/tmp")
+            if os.path.isdir(folder) for name in os.listdir(folder) if marker in name]
+
+
+@pytest.mark.parametrize("meter", MEMORY_METERS)
+def test_tmpfs_fill(tmp_path, monkeypatch, meter):
+    """Are files in /dev/shm counted as the part's memory (it is stopped), and is nothing
+    it wrote to /dev/shm, /tmp or /var/tmp left after the grade (as root), without
+    following the links it planted or tripping on a folder 1,500 levels deep?"""
+    use_meter(monkeypatch, meter)
+    canary_folder = harness.world_readable_copy([harness.SOLUTIONS / "concepts.py"], "canary")
+    canary = canary_folder / "concepts.py"
+    marker = None
+    try:
+        report, marker = run_attack("tmpfs_fill", tmp_path, monkeypatch,
+                                    limits={"MEMORY_MB": 200}, CANARY=canary)
+        concepts = outcome(report, "concepts")
+        assert concepts.memory_exceeded, concepts
+        assert "memory" in harness.messages(report, "6.").lower()
+        assert_counted_by(report, meter)
+        assert canary.read_text() == (harness.SOLUTIONS / "concepts.py").read_text()
+        if harness.is_root():
+            assert not _scratch_leftovers(marker), "files outlived the part"
+            removed = concepts.leftover_files_removed
+            assert removed["entries"] > 1500 and removed["left"] == 0, removed
+            assert removed["bytes"] > 96 * 2**20, removed  # /tmp and /var/tmp, and /dev/shm
+    finally:
+        for path in _scratch_leftovers(marker) if marker else ():  # without root: ours to remove
+            from grader import safefs
+            safefs.remove_tree(path)
+        shutil.rmtree(canary_folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("meter", MEMORY_METERS)
+def test_shared_memory(tmp_path, monkeypatch, meter):
+    """Is MAP_SHARED memory that two processes of the part touch (shared, not private,
+    pages) counted, so the part is stopped at its memory limit?"""
+    use_meter(monkeypatch, meter)
+    report, _ = run_attack("shared_memory", tmp_path, monkeypatch, limits={"MEMORY_MB": 250})
+    concepts = outcome(report, "concepts")
+    assert concepts.memory_exceeded and not concepts.timed_out, concepts
+    assert concepts.peak_private_mb >= 200 or concepts.memory_counted_by.startswith("cgroup")
+    assert_counted_by(report, meter)
 
 
 def test_infinite_loop(tmp_path, monkeypatch):
-    """Are spinning threads and processes stopped at the wall-time limit?"""
-    report, _ = run_attack("infinite_loop", tmp_path, monkeypatch, limits={"WALL_SECONDS": 6})
+    """Are spinning threads and processes stopped at the wall-time limit? (The memory
+    limit is far away: only the wall-time limit can stop it.)"""
+    report, _ = run_attack("infinite_loop", tmp_path, monkeypatch,
+                           limits={"WALL_SECONDS": 6, "MEMORY_MB": 4096})
+    concepts = outcome(report, "concepts")
     assert "ran out of time" in harness.messages(report, "6.")
-    assert outcome(report, "concepts").wall_seconds < 6 + 5
+    assert concepts.timed_out and not concepts.memory_exceeded, concepts
+    assert 6 <= concepts.wall_seconds < 6 + 5
 
 
 def test_ignore_sigterm(tmp_path, monkeypatch):

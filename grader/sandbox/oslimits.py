@@ -16,6 +16,7 @@ import signal
 import time
 
 _CLONE_NEWNS = 0x00020000
+_CLONE_NEWIPC = 0x08000000
 _CLONE_NEWNET = 0x40000000
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
@@ -31,6 +32,9 @@ _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 #: Open files a part's process may hold (RLIMIT_NOFILE).
 MAX_OPEN_FILES = 1024
+#: Address space a part may reserve beyond the worker's (RLIMIT_AS), whatever its memory
+#: limit: TensorFlow reserves far more than it touches (thread stacks, allocator arenas).
+ADDRESS_SPACE_RESERVE_MB = 4096
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
@@ -44,6 +48,7 @@ class Isolation:
 
     uid: int = -1
     network_namespace: bool = False
+    ipc_namespace: bool = False
     hidden_paths: bool = False
     no_new_privileges: bool = False
 
@@ -100,6 +105,14 @@ def leave_network():
     if not is_root():
         return False
     return _libc.unshare(_CLONE_NEWNET) == 0
+
+
+def leave_ipc():
+    """Move into a fresh IPC namespace: System V shared memory and POSIX message queues
+    the part makes are its own, and are freed with its last process. True on success."""
+    if not is_root():
+        return False
+    return _libc.unshare(_CLONE_NEWIPC) == 0
 
 
 def _mount(source, target, fstype, flags, options=None):
@@ -186,14 +199,16 @@ def drop_privileges(identity):
 def apply_rlimits(limits, *, dedicated_user):
     """Apply CPU, address-space, file-size, open-file and process limits to this process.
 
-    The address-space limit is the current size plus a generous multiple of the memory
-    limit (TensorFlow reserves far more address space than it touches); resident memory
-    itself is watched by the supervisor loop.
+    The address-space limit is the current size plus 4 GB or four times the memory
+    limit, whichever is more (TensorFlow reserves far more address space than it
+    touches); the memory the part really uses is counted by the worker
+    (``grader.sandbox.cgroup``).
     """
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     file_bytes = limits.max_file_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-    address_space = virtual_memory_bytes(os.getpid()) + 4 * limits.memory_mb * 1024 * 1024
+    reserve_mb = max(4 * limits.memory_mb, ADDRESS_SPACE_RESERVE_MB)  # thread stacks, arenas
+    address_space = virtual_memory_bytes(os.getpid()) + reserve_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _lower_limit(resource.RLIMIT_NOFILE, MAX_OPEN_FILES)
@@ -222,19 +237,6 @@ def _status_field(pid, field):
     except OSError:
         pass
     return 0
-
-
-def private_memory_bytes(pid):
-    """Memory a process does not share with others (Private_Clean + Private_Dirty)."""
-    total = 0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            for line in rollup:
-                if line.startswith(("Private_Clean:", "Private_Dirty:")):
-                    total += int(line.split()[1]) * 1024
-    except OSError:
-        return 0
-    return total
 
 
 def children_map():

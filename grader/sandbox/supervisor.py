@@ -51,7 +51,9 @@ class PartOutcome:
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_private_mb: float = 0.0
+    memory_counted_by: str = ""
     leftover_processes_killed: int = 0
+    leftover_files_removed: dict | None = None
     output: str = ""
     output_bytes: int = 0
     isolation: dict | None = None
@@ -181,7 +183,9 @@ class Worker:
         self._children_before = set(oslimits.children_map().get(os.getpid(), []))
         sandbox = {"hidden": self.hidden_paths, "keep": _interpreter_paths() + [self.workdir],
                    # Emulates a container without namespaces (tests, diagnosis).
-                   "no_namespaces": os.environ.get("TRAIN_GRADER_NO_NAMESPACES") == "1"}
+                   "no_namespaces": os.environ.get("TRAIN_GRADER_NO_NAMESPACES") == "1",
+                   # Counts memory without a cgroup of the part's own (tests, diagnosis).
+                   "no_cgroup": os.environ.get("TRAIN_GRADER_NO_CGROUP") == "1"}
         log = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             self.process = subprocess.Popen(

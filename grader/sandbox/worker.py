@@ -24,7 +24,7 @@ import sys
 import time
 
 from grader.config import Limits
-from grader.sandbox import oslimits, replayer
+from grader.sandbox import cgroup, oslimits, replayer, scratch
 
 _POLL_SECONDS = 0.05
 _MEMORY_POLL_SECONDS = 0.1
@@ -61,9 +61,12 @@ class OutputTail:
         return (self.head + middle.encode() + self.tail).decode("utf-8", "replace")
 
 
-def _run_child(request, data, output_write, status_write, control_fds, limits, identity, sandbox):
+def _run_child(request, data, output_write, status_write, control_fds, limits, identity, sandbox,
+               meter=None):
     """Body of the forked child: isolate, then run the part's probes. Never returns."""
     try:
+        if isinstance(meter, cgroup.PartCgroup):
+            meter.join()  # first: every page this process touches from now on is the part's
         os.setsid()
         for fd in control_fds:
             os.close(fd)
@@ -83,6 +86,7 @@ def _run_child(request, data, output_write, status_write, control_fds, limits, i
         isolation.no_new_privileges = oslimits.forbid_new_privileges()
         if not sandbox.get("no_namespaces"):
             isolation.network_namespace = oslimits.leave_network()
+            isolation.ipc_namespace = oslimits.leave_ipc()
             isolation.hidden_paths = oslimits.hide_paths(sandbox.get("hidden", ()),
                                                          sandbox.get("keep", ()))
         outdir = request["outdir"]
@@ -120,9 +124,10 @@ def _free_bytes(path):
     return info.f_bavail * info.f_frsize
 
 
-def _supervise(pid, output_read, limits, wall_seconds, started, outdir):
+def _supervise(pid, output_read, limits, wall_seconds, started, outdir, meter):
     """Wait for the part's child, streaming its output and enforcing the wall-time,
-    memory, output and disk limits."""
+    memory, output and disk limits. ``meter`` counts the part's memory (a
+    ``cgroup.PartCgroup`` or ``cgroup.PssMeter``)."""
     tail = OutputTail(limits.output_kb * 1024)
     verdict = {"timed_out": False, "memory_exceeded": False, "output_exceeded": False,
                "disk_exceeded": False}
@@ -131,7 +136,6 @@ def _supervise(pid, output_read, limits, wall_seconds, started, outdir):
     free_at_start = _free_bytes(outdir)
     status = None
     next_memory_check = 0.0
-    peak_private = 0
     stream_open = True
     while status is None:
         if stream_open:
@@ -155,9 +159,7 @@ def _supervise(pid, output_read, limits, wall_seconds, started, outdir):
             verdict["output_exceeded"] = True
         elif now >= next_memory_check:
             next_memory_check = now + _MEMORY_POLL_SECONDS
-            private = sum(oslimits.private_memory_bytes(p) for p in [pid] + oslimits.descendants(pid))
-            peak_private = max(peak_private, private)
-            if private > limits.memory_mb * 1024 * 1024:
+            if meter.charge(pid) > limits.memory_mb * 2**20 or meter.oom_kills():
                 verdict["memory_exceeded"] = True
             elif free_at_start - _free_bytes(outdir) > max_disk:
                 verdict["disk_exceeded"] = True
@@ -168,7 +170,9 @@ def _supervise(pid, output_read, limits, wall_seconds, started, outdir):
                 except ProcessLookupError:
                     pass
             _, status = os.waitpid(pid, 0)
-    return status, tail, verdict, peak_private
+    if meter.oom_kills():  # the kernel stopped the part at its cgroup's memory limit
+        verdict["memory_exceeded"] = True
+    return status, tail, verdict
 
 
 def _drain(fd, tail=None, limit=1 << 16):
@@ -190,21 +194,30 @@ def _drain(fd, tail=None, limit=1 << 16):
 
 
 def run_request(request, data, control_fds, limits, identity, sandbox):
-    """Fork, run one part, clean up every process it left, and describe what happened."""
+    """Fork, run one part, clean up every process and file it left, and describe what
+    happened."""
     wall_seconds = min(limits.wall_seconds, float(request.get("wall_seconds") or math.inf))
     output_read, output_write = os.pipe()
     status_read, status_write = os.pipe()
+    meter = cgroup.part_meter(limits, identity, use_cgroup=not sandbox.get("no_cgroup"))
     started = time.monotonic()
     cpu_before = os.times()
     pid = os.fork()
     if pid == 0:
         _run_child(request, data, output_write, status_write,
-                   control_fds + (output_read, status_read), limits, identity, sandbox)
+                   control_fds + (output_read, status_read), limits, identity, sandbox, meter)
     os.close(output_write)
     os.close(status_write)
-    status, tail, verdict, peak_private = _supervise(pid, output_read, limits, wall_seconds,
-                                                     started, request["outdir"])
-    leftovers = oslimits.kill_descendants(os.getpid(), identity=identity, reap_all=True)
+    try:
+        status, tail, verdict = _supervise(pid, output_read, limits, wall_seconds, started,
+                                           request["outdir"], meter)
+    finally:
+        leftovers = oslimits.kill_descendants(os.getpid(), identity=identity, reap_all=True)
+        if isinstance(meter, cgroup.PartCgroup):
+            meter.remove()
+    # Files the part left where its user may write (root: the sandbox uid is the grade's
+    # own); its own folder is read by the grader, and removed with the work folder.
+    removed = scratch.clean(identity[0]) if identity is not None else None
     _drain(output_read, tail)  # what the killed processes wrote last
     os.close(output_read)
     try:
@@ -230,8 +243,10 @@ def run_request(request, data, control_fds, limits, identity, sandbox):
         "wall_limit_seconds": round(wall_seconds, 3),
         "wall_seconds": round(time.monotonic() - started, 3),
         "cpu_seconds": round(cpu_seconds, 3),
-        "peak_private_mb": round(peak_private / 2**20, 1),
+        "peak_private_mb": round(meter.peak() / 2**20, 1),
+        "memory_counted_by": meter.describe(),
         "leftover_processes_killed": leftovers,
+        "leftover_files_removed": removed,
         "output": tail.text(),
         "output_bytes": tail.total,
         "isolation": isolation,
