@@ -192,6 +192,7 @@ class PartCgroup:
     def _make(parent, name):
         if not os.path.isdir(parent):
             return None
+        _sweep(parent, name.rsplit("-", 2)[0] + "-")
         if os.path.exists(os.path.join(parent, "cgroup.subtree_control")):
             enabled = (_read(os.path.join(parent, "cgroup.subtree_control")) or "").split()
             wanted = [c for c in ("memory", "pids")
@@ -279,6 +280,19 @@ class PartCgroup:
                 _rmdir(folder)
 
 
+def _sweep(parent, prefix):
+    """Remove empty cgroups ``<prefix><pid>-...`` left by workers that died (SIGKILL)
+    before they could remove them."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        owner = name[len(prefix):].split("-")[0] if name.startswith(prefix) else ""
+        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+            _rmdir(os.path.join(parent, name), attempts=1)
+
+
 def _rmdir(folder, attempts=50):
     for _ in range(attempts):  # busy for a moment while killed processes exit
         try:
@@ -335,12 +349,17 @@ class PssMeter:
     the set), minus the worker's PSS before the part started, plus tmpfs files the part
     owns (``tmpfs_bytes``, a callable) and memory files it holds open."""
 
+    #: The worker's own PSS is read again at least this often, and whenever the part's
+    #: processes change (reading it costs as much as a part's: TensorFlow maps a lot).
+    WORKER_REFRESH_SECONDS = 1.0
+
     def __init__(self, worker_pid, tmpfs_bytes=None):
         self.worker_pid = worker_pid
         self.baseline = pss_bytes(worker_pid)
         self.tmpfs_bytes = tmpfs_bytes or (lambda: 0)
         self.tmpfs_baseline = self.tmpfs_bytes()
         self._peak = 0
+        self._worker = (None, 0.0, self.baseline)  # (part's pids, when read, PSS)
 
     def describe(self):
         return "pss"
@@ -348,7 +367,12 @@ class PssMeter:
     def charge(self, pid):
         """Bytes the process tree of ``pid`` (the part's child) holds now."""
         tree = [pid, *oslimits.descendants(pid)]
-        used = sum(pss_bytes(p) for p in [self.worker_pid, *tree]) - self.baseline
+        pids, when, worker = self._worker
+        now = time.monotonic()
+        if pids != frozenset(tree) or now - when > self.WORKER_REFRESH_SECONDS:
+            worker = pss_bytes(self.worker_pid)
+            self._worker = (frozenset(tree), now, worker)
+        used = worker + sum(pss_bytes(p) for p in tree) - self.baseline
         used += max(0, self.tmpfs_bytes() - self.tmpfs_baseline) + open_memory_files(tree)
         self._peak = max(self._peak, used)
         return max(used, 0)
