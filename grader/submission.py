@@ -108,7 +108,9 @@ def _folder_entries(folder):
     """``{relative name: reader}`` for the regular files of a folder, and problems."""
     listing = safefs.list_files(folder, max_depth=MAX_DEPTH, max_entries=MAX_ENTRIES,
                                 skip_dirs=("__pycache__",))
-    problems = []
+    # A module that is a symlink, FIFO or device is named (it is never opened).
+    problems = [f"{line}; it was not graded" for line in listing.skipped
+                if line.split(":", 1)[0].endswith(".py")]
     if listing.truncated:
         problems.append(f"your submission holds more than {MAX_ENTRIES} files and folders; "
                         "only the first were looked at")

@@ -107,6 +107,21 @@ def test_hard_linked_module_is_not_staged(tmp_path):
     assert any("concepts.py is a hard link" in p and "not graded" in p for p in found["problems"])
 
 
+def test_symlinked_module_is_named_not_followed(tmp_path):
+    """Is a module that is a symlink to a host file (or a FIFO) left unread, with a note?"""
+    host_file = tmp_path / "host-secret.py"
+    host_file.write_text("SECRET = 'host data'\n")
+    folder = make_submission(tmp_path)
+    (folder / "concepts.py").unlink()
+    (folder / "concepts.py").symlink_to(host_file)
+    (folder / "training.py").unlink()
+    os.mkfifo(folder / "training.py")
+    found, _ = within(10, submission.stage, folder, tmp_path / "staged")
+    assert sorted(found["missing"]) == ["concepts.py", "training.py"]
+    assert "concepts.py: a symbolic link, not read; it was not graded" in found["problems"]
+    assert "training.py: a FIFO, not read; it was not graded" in found["problems"]
+
+
 def corrupt_zip(path, member, base=SOLUTIONS):
     """A zip of ``base``'s modules in a folder, with one byte of ``member``'s data flipped."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as bundle:
