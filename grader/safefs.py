@@ -12,6 +12,7 @@ wrote them has been killed), so a name is checked once, when it is opened.
 """
 
 import dataclasses
+import errno
 import os
 import stat
 
@@ -42,7 +43,7 @@ def open_regular(path, *, dir_fd=None, label=None):
     except FileNotFoundError:
         raise
     except OSError as error:
-        reason = "it is a symbolic link" if error.errno == 40 else error.strerror  # ELOOP
+        reason = "it is a symbolic link" if error.errno == errno.ELOOP else error.strerror
         raise UnsafeFile(f"{label} could not be opened safely ({reason})") from None
     info = os.fstat(fd)
     problem = None

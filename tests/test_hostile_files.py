@@ -524,7 +524,8 @@ def test_grade_all_survives_one_failing_submission(tmp_path, monkeypatch):
     assert status == 2 and seen == ["alice", "bob", "carol"]
     import csv
     rows = {row["submission"]: row for row in csv.DictReader(gradebook_path.open(encoding="utf-8"))}
-    assert rows["alice"]["problem"].startswith(gradebook.COULD_NOT_GRADE) and "boom ?" in rows["alice"]["problem"]
+    problem = rows["alice"]["problem"]
+    assert problem.startswith(gradebook.COULD_NOT_GRADE) and "boom ?" in problem
     assert "the worker died" in rows["bob"]["problem"] and rows["bob"]["score"] == "0"
     assert rows["carol"]["score"] == "0.0" and not rows["carol"]["problem"]
     for name in ("alice", "bob"):
