@@ -1,6 +1,6 @@
 """Fill /dev/shm (memory) and /tmp, /var/tmp (disk) with files that outlive the part: a
-few big files, a folder 1,500 levels deep, and links to a file and a folder of the
-grader's, then wait for the wall-time limit with all of it left behind."""
+few big files, a folder 1,500 levels deep and links to a file and a folder of the
+grader's (in /var/tmp), then wait for the wall-time limit with all of it left behind."""
 
 BASE = "assignment"
 PARTS = ("architecture", "concepts")
@@ -17,17 +17,17 @@ for _folder in ("/tmp", "/var/tmp"):
     except OSError:
         pass
 try:
-    _os.symlink("__CANARY__", "/tmp/__MARKER__-link")
-    _os.symlink(_os.path.dirname("__CANARY__"), "/tmp/__MARKER__-dirlink")
-    _os.mkdir("/tmp/__MARKER__-deep")
-    _os.chdir("/tmp/__MARKER__-deep")
+    _os.symlink("__CANARY__", "/var/tmp/__MARKER__-link")
+    _os.symlink(_os.path.dirname("__CANARY__"), "/var/tmp/__MARKER__-dirlink")
+    _os.mkdir("/var/tmp/__MARKER__-deep")
+    _os.chdir("/var/tmp/__MARKER__-deep")
     for _ in range(1500):
         _os.mkdir("d")
         _os.chdir("d")
     _os.symlink("__CANARY__", "link")
     _os.chdir("/")
 except OSError as _error:
-    print("__MARKER__ could not write /tmp:", _error)
+    print("__MARKER__ could not write /var/tmp:", _error)
 for _i in range(40):  # 640 MB in all, far over the test's memory limit
     try:
         with open(f"/dev/shm/__MARKER__-{_i}", "wb") as _handle:
