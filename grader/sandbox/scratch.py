@@ -135,13 +135,18 @@ def clean(uid, folders=SCRATCH_DIRS):
     segments = shared_memory_segments(uid)
     report["bytes"] += sum(size for _, size in segments)
     report["shm_segments"] = remove_shared_memory_segments(uid)
-    for path in owned_entries(uid, folders):
-        entries, size = tree_size(path)
-        report["bytes"] += size
-        if safefs.remove_tree(path):
-            report["entries"] += entries
-        else:
-            report["left"] += 1
-        if len(report["paths"]) < 10:
-            report["paths"].append(path)
-    return report
+    stuck = set()
+    while True:  # again, for entries beyond one look's limit
+        found = [path for path in owned_entries(uid, folders) if path not in stuck]
+        if not found:
+            return report
+        for path in found:
+            entries, size = tree_size(path)
+            report["bytes"] += size
+            if safefs.remove_tree(path):
+                report["entries"] += entries
+            else:
+                report["left"] += 1
+                stuck.add(path)
+            if len(report["paths"]) < 10:
+                report["paths"].append(path)
