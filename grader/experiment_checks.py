@@ -35,6 +35,11 @@ def unverified(experiment, run):
         return (f"a model trained for {run.label} (built with the build_fn the grader passed in, "
                 "trained with its fit)", "no such training",
                 "build every run's model with build_fn and call fit on it once")
+    if experiment.verifiable and run.verified and not run.facts.get("full_data"):
+        return (f"{run.label} trained on the whole training set you were given (every run of "
+                f"an experiment trains on all {experiment.n_train} rows of x_train)",
+                f"training on {run.facts.get('x_rows')!r} rows that are not the whole x_train",
+                "pass x_train, y_train to fit as they are (or normalized, in Part 1)")
     if not experiment.verifiable or run.verified:
         return None
     expected = (f"the model trained for {run.label} to hold the weights its fit produced (the "
@@ -137,9 +142,9 @@ def check_fresh_models(experiment):
           f"{len(set(models))} model(s) trained for {len(models)} settings",
           "call build_fn inside your loop, so later runs do not continue training an earlier model")
     for run in experiment.runs:
-        check(run.fit["iterations_before"] == 0, f"the model for {run.label} to start untrained",
-              f"it had already taken {run.fit['iterations_before']} training steps",
-              "build a new model for every run")
+        before = run.facts.get("steps_before")
+        check(before == 0, f"the model for {run.label} to start untrained",
+              f"it had already taken {before} training steps", "build a new model for every run")
 
 
 def _expected_steps(experiment, batch_size):
@@ -147,22 +152,32 @@ def _expected_steps(experiment, batch_size):
 
 
 def _input_problem(run):
-    """Why ``run`` of the normalization experiment did not train on the inputs its name
-    says (raw 0-255 pixels, or pixels scaled into [0, 1]), or None. Unknown is no problem."""
+    """Why ``run`` of the normalization experiment did not train (and validate) on the
+    inputs its name says (raw 0-255 pixels, or pixels scaled into [0, 1]), or None.
+    Unknown is no problem. The maxima are measured on the arrays the fit really got."""
     scaled_in_model = run.model.get("input_scale") is not None
-    x_max = run.fit.get("x_max")
+    x_max = run.input_max.get("x")
+    val_max = run.input_max.get("x_val")
     if run.setting == "normalized":
-        if scaled_in_model or x_max is None or x_max <= 1.0:
-            return None
-        return ("the normalized run to train on pixels scaled into [0, 1]",
-                f"training pixels up to {x_max:g}",
-                "apply normalize_pixels to x_train and x_val for the normalized run")
-    if not scaled_in_model and (x_max is None or x_max > 1.0):
+        if not scaled_in_model and x_max is not None and x_max > 1.0:
+            return ("the normalized run to train on pixels scaled into [0, 1]",
+                    f"training pixels up to {x_max:g}",
+                    "apply normalize_pixels to x_train and x_val for the normalized run")
+        if not scaled_in_model and val_max is not None and val_max > 1.0:
+            return ("the normalized run to validate on pixels scaled into [0, 1], like its "
+                    "training pixels", f"validation pixels up to {val_max:g}",
+                    "validate each run on x_val prepared like its x_train: normalize both")
         return None
-    found = "a model that rescales its inputs (input_scale)" if scaled_in_model else \
-        f"training pixels no larger than {x_max:g}, i.e. normalized ones"
-    return ("the raw run to train on the raw 0-255 pixels", found,
-            "pass x_train and x_val to the raw run unchanged; normalize only the other run")
+    if scaled_in_model or (x_max is not None and x_max <= 1.0):
+        found = "a model that rescales its inputs (input_scale)" if scaled_in_model else \
+            f"training pixels no larger than {x_max:g}, i.e. normalized ones"
+        return ("the raw run to train on the raw 0-255 pixels", found,
+                "pass x_train and x_val to the raw run unchanged; normalize only the other run")
+    if val_max is not None and val_max <= 1.0:
+        return ("the raw run to validate on raw 0-255 pixels, like its training pixels",
+                f"validation pixels no larger than {val_max:g}",
+                "pass x_val to the raw run unchanged")
+    return None
 
 
 def run_problems(experiment, run, *, learning_rate=None, optimizer=None, batch_size=None):
@@ -191,16 +206,16 @@ def run_problems(experiment, run, *, learning_rate=None, optimizer=None, batch_s
     if run.fit["epochs"] != experiment.epochs:
         problems.append((f"{experiment.epochs} epochs for {run.label}", f"epochs={run.fit['epochs']!r}",
                          "pass epochs=epochs to fit"))
-    shape = run.fit.get("x_shape")
-    if shape is None or shape[0] != experiment.n_train:
+    rows = run.facts.get("x_rows")
+    if rows != experiment.n_train:
         problems.append((f"{run.label} to train on the {experiment.n_train} training rows",
-                         f"{shape[0] if shape else 'no array'} rows",
-                         "fit on x_train, y_train (not the validation data)"))
-    if run.fit.get("validation_rows") != experiment.n_val:
+                         f"{'no array of' if rows is None else rows} rows",
+                         "fit on x_train, y_train (all of them, not the validation data)"))
+    if run.facts.get("val_rows") != experiment.n_val:
         problems.append((f"validation_data with the {experiment.n_val} validation rows for {run.label}",
-                         f"{run.fit.get('validation_rows')!r}", "pass validation_data=(x_val, y_val) to fit"))
+                         f"{run.facts.get('val_rows')!r}", "pass validation_data=(x_val, y_val) to fit"))
     if want_bs is not None:
-        steps = run.fit["iterations_after"] - run.fit["iterations_before"]
+        steps = run.facts.get("steps")
         if steps != _expected_steps(experiment, want_bs):
             which = "" if experiment.setting_name == "batch_size" else f" (batch size {want_bs})"
             problems.append((f"{_expected_steps(experiment, want_bs)} training steps for {run.label}{which}",
@@ -220,7 +235,7 @@ def check_settings(experiment, *, learning_rate=None, optimizer=None, batch_size
 
 def trained_as_asked(experiment, run, profile):
     """Did ``run`` train a fresh model of its own exactly as asked by ``profile``?"""
-    if run.fit is None or run.fit.get("iterations_before") != 0 or unverified(experiment, run):
+    if run.fit is None or run.facts.get("steps_before") != 0 or unverified(experiment, run):
         return False
     if sum(other.fit is not None and other.fit["model"] == run.fit["model"]
            for other in experiment.runs) > 1:
@@ -264,26 +279,39 @@ def check_histograms(experiment, min_layers=2):
 
 
 def check_logs_match_history(experiment):
-    """The logged curves are the numbers the run's training really produced (the replay's
-    history while grading; the returned history in the self-check)."""
+    """The logged curves are the returned histories, and those are curves some run of this
+    experiment really produced (the replays' histories while grading). Which run's curves
+    went under which name is judged by the returned-histories test alone."""
     require_verified(experiment)
     pairs = (("loss", "train", "loss"), ("accuracy", "train", "accuracy"),
              ("loss", "validation", "val_loss"), ("accuracy", "validation", "val_accuracy"))
     for run in experiment.runs:
+        if run.history is None:
+            fail(f"a returned history for {run.label}", f"keys {experiment.returned_keys}")
         if run.log is None:
-            fail(*_no_logs(run), "the logged curves are compared with each run's training")
-        expected_history = trusted_history(experiment, run) or {}
+            fail(*_no_logs(run), "the logged curves are compared with the returned histories")
         for kind, split, key in pairs:
             logged = run.log.series(kind, split) or []
-            expected = expected_history.get(key) or []
-            check(_same_series(key, logged, expected) if experiment.verifiable else
-                  len(logged) == len(expected) and all(
-                      math.isclose(a, b, rel_tol=LOG_TOLERANCE, abs_tol=LOG_TOLERANCE)
-                      for a, b in zip(logged, expected)),
-                  f"the logged {split} {kind} of {run.label} to be its training's "
-                  f"{[round(v, 4) for v in expected]} (history[{key!r}])",
+            returned = run.history.get(key) or []
+            same = len(logged) == len(returned) and all(
+                math.isclose(a, b, rel_tol=LOG_TOLERANCE, abs_tol=LOG_TOLERANCE)
+                for a, b in zip(logged, returned))
+            check(same, f"the logged {split} {kind} of {run.label} to equal the returned "
+                  f"history[{key!r}] {[round(v, 4) for v in returned]}",
                   f"{[round(v, 4) for v in logged]}",
-                  "log each run with its own TensorBoard callback passed to that run's fit")
+                  "return the history of the same fit that wrote this run's logs")
+        if experiment.verifiable:
+            check(_produced_by_some_run(experiment, run.history),
+                  f"the curves logged and returned for {run.label} to be ones a run of this "
+                  "experiment produced (the grader re-trained every run)",
+                  "curves that none of the re-trained runs has",
+                  "log and return what each fit really produced, unchanged")
+
+
+def _produced_by_some_run(experiment, history):
+    return any(other.verified and other.replay_history and all(
+        _same_series(key, history.get(key) or [], other.replay_history.get(key) or [])
+        for key in HISTORY_KEYS) for other in experiment.runs)
 
 
 def check_weights_match_history(experiment):
@@ -351,7 +379,7 @@ def check_convergence(experiment, thresholds, prefix, profile, *, bounded_above=
     require_verified(experiment)
     for run in experiment.runs:
         if not trained_as_asked(experiment, run, profile):
-            continue  # its settings test reports how; the reference's figures do not apply
+            continue  # a knob set wrongly on the whole data: its settings test reports it
         if run.held_out_accuracy is None:
             fail(f"trained weights for {run.label}", run.weights_error or "none")
         name = metric_name(prefix, run, "held_out_accuracy")

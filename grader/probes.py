@@ -164,6 +164,16 @@ def key_to_json(key):
 
 # ------------------------------------------------------------------- grader model builder
 
+def _plain_number(value):
+    """A JSON-able form of a fit argument: NumPy scalars as Python numbers, other objects
+    as a short description (the replay then reports it as an argument it cannot use)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    return {"type": type(value).__name__}
+
+
 class RecordingBuilder:
     """The model builder passed to the student's experiments as ``build_fn``.
 
@@ -222,11 +232,10 @@ class RecordingBuilder:
             validation = validation_data if isinstance(validation_data, (tuple, list)) else None
             record = {
                 "model": index,
-                "batch_size": batch_size,
-                "epochs": epochs,
+                "batch_size": _plain_number(batch_size),
+                "epochs": _plain_number(epochs),
                 "shuffle": shuffle if isinstance(shuffle, bool) else repr(shuffle)[:40],
-                "validation_split": validation_split if isinstance(validation_split, (int, float))
-                else None,
+                "validation_split": _plain_number(validation_split),
                 "x": builder._identify(x, fit_index, "x"),
                 "y": builder._identify(y, fit_index, "y"),
                 "x_val": builder._identify(validation[0], fit_index, "x_val")

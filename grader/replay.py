@@ -46,6 +46,8 @@ FINGERPRINT_ROWS = 256
 #: same training (same-machine replays differ by < 1e-6; different settings by > 0.01).
 FINGERPRINT_TOLERANCE = 2e-3
 CACHE_ENV_VAR = "TRAIN_GRADER_REPLAY_CACHE"
+#: ``1`` ignores the shipped cache (benchmarks of the replay's cost).
+NO_SHIPPED_ENV_VAR = "TRAIN_GRADER_NO_SHIPPED_REPLAYS"
 #: Written by ``python -m grader replay-cache`` (part of ``make calibrate``), shipped in the
 #: autograder zip, read-only while grading.
 SHIPPED_CACHE_DIR = PACKAGE_DIR / "replay_cache"
@@ -75,7 +77,8 @@ def cache_dirs():
     """Where cached replays are looked up: the runtime cache (``TRAIN_GRADER_REPLAY_CACHE``,
     if set), then the one shipped with the grader (``grader/replay_cache/``)."""
     runtime = os.environ.get(CACHE_ENV_VAR)
-    return [folder for folder in (runtime, str(SHIPPED_CACHE_DIR)) if folder]
+    shipped = None if os.environ.get(NO_SHIPPED_ENV_VAR) == "1" else str(SHIPPED_CACHE_DIR)
+    return [folder for folder in (runtime, shipped) if folder]
 
 
 def context(dataset_sha256, profile):

@@ -46,6 +46,15 @@ class Run:
     replay_history: dict | None = None
     replay_distance: float | None = None
     replay_problem: str | None = None
+    #: Largest pixel of the arrays the fit got, by role ("x", "x_val"), measured by the
+    #: grader on the arrays themselves (the grader's own or the part's saved copy).
+    input_max: dict = dataclasses.field(default_factory=dict)
+    #: Measured by the grader from the arrays and the (replayed) arguments of the fits:
+    #: ``x_rows``, ``val_rows``, ``steps`` (optimizer steps of this fit), ``steps_before``
+    #: (of earlier fits of the same model) and ``full_data`` (trained on one of the
+    #: grader's whole arrays, or a row-for-row transformation of one). Never the part's
+    #: own claims of them.
+    facts: dict = dataclasses.field(default_factory=dict)
 
     def final(self, metric):
         """Last value of ``metric`` in the returned history, or None."""
@@ -165,6 +174,8 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
             used_fits.add(fit_index)
             run.fit_index = fit_index
             run.fit = fits[fit_index]
+            run.input_max = _input_maxima(run.fit, step.arrays, data)
+            run.facts = fit_facts(fits, fit_index, step.arrays, data)
             run.model = models[run.fit["model"]]
             run.weights = [step.arrays[f"fit{fit_index}_w{j}"] for j in range(4)
                            if f"fit{fit_index}_w{j}" in step.arrays]
@@ -181,6 +192,103 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
         n_fits=len(fits), n_models=len(models), epochs=epochs,
         n_train=len(data["x_train"]), n_val=len(data["x_val"]), fits=fits, models=models,
     )
+
+
+def _rows(reference, arrays, data):
+    """Rows of the array a fit got, measured on the array itself."""
+    if not isinstance(reference, dict):
+        return None
+    if reference.get("kind") == "grader":
+        name = str(reference.get("name"))
+        for prefix, split in (("x_train", "x_train"), ("x_val", "x_val"), ("y_train", "y_train"),
+                              ("y_val", "y_val")):
+            if name.startswith(prefix):
+                return len(data[split])
+        return None
+    if reference.get("kind") == "saved":
+        array = arrays.get(str(reference.get("array")))
+        return int(array.shape[0]) if array is not None and array.ndim >= 1 else None
+    return None
+
+
+def _steps(fit, arrays, data):
+    rows, epochs = _rows(fit.get("x"), arrays, data), fit.get("epochs")
+    batch_size = fit.get("batch_size") or KERAS_DEFAULT_BATCH_SIZE
+    if rows is None or not isinstance(epochs, int) or not isinstance(batch_size, int) or \
+            isinstance(epochs, bool) or batch_size < 1:
+        return None
+    split = fit.get("validation_split") or 0.0
+    if isinstance(split, (int, float)) and 0 < split < 1:
+        rows = int(rows * (1.0 - split))
+    return epochs * math.ceil(rows / batch_size)
+
+
+def fit_facts(fits, index, arrays, data):
+    """What the grader itself knows of fit ``index`` (see ``Run.facts``)."""
+    fit = fits[index]
+    chain = [f for i, f in enumerate(fits) if f.get("model") == fit.get("model") and i <= index]
+    steps = [_steps(f, arrays, data) for f in chain]
+    return {
+        "x_rows": _rows(fit.get("x"), arrays, data),
+        "val_rows": _rows(fit.get("x_val"), arrays, data),
+        "steps": steps[-1],
+        "steps_before": None if None in steps else sum(steps[:-1]),
+        "full_data": all(_whole_array(f.get("x"), arrays, data) for f in chain),
+    }
+
+
+#: Share of neighbouring-value pairs that may break the "function of the raw pixel" rule.
+ROW_FOR_ROW_TOLERANCE = 0.001
+
+
+def _whole_array(reference, arrays, data):
+    """Did a fit get one of the grader's whole input arrays, or x_train (or x_val)
+    transformed pixel by pixel (the student's own normalization), row for row?"""
+    if not isinstance(reference, dict):
+        return False
+    if reference.get("kind") == "grader":
+        return str(reference.get("name")).startswith(("x_train", "x_val"))
+    array = arrays.get(str(reference.get("array"))) if reference.get("kind") == "saved" else None
+    if array is None or array.ndim != 2 or array.dtype.kind not in "biuf":
+        return False
+    for split in ("x_train", "x_val"):
+        if array.shape == data[split].shape and _same_rows(array, data[split]):
+            return True
+    return False
+
+
+def _same_rows(found, raw):
+    """Is ``found`` the grader's ``raw`` array transformed pixel by pixel, row for row?
+    Column by column, every value must be a non-decreasing function of the raw pixel
+    (``/ 255``, min-max or z-scaling per column, ``// 255`` ...): equal raw values map to
+    equal values and larger ones to no smaller ones. A subset, another order or other data
+    breaks that almost everywhere."""
+    found = np.asarray(found, dtype=np.float64)
+    raw = np.asarray(raw)
+    if not np.all(np.isfinite(found)):
+        return False
+    order = np.argsort(raw, axis=0, kind="stable")
+    found_sorted = np.diff(np.take_along_axis(found, order, axis=0), axis=0)
+    raw_sorted = np.diff(np.take_along_axis(raw.astype(np.float64), order, axis=0), axis=0)
+    broken = ((raw_sorted == 0) & (found_sorted != 0)) | ((raw_sorted > 0) & (found_sorted < 0))
+    return float(np.mean(broken)) <= ROW_FOR_ROW_TOLERANCE
+
+
+def _input_maxima(fit, arrays, data):
+    maxima = {}
+    for role in ("x", "x_val"):
+        reference = fit.get(role)
+        if not isinstance(reference, dict):
+            continue
+        if reference.get("kind") == "grader":
+            name = str(reference.get("name"))
+            split = "x_train" if name.startswith("x_train") else "x_val"
+            maxima[role] = 1.0 if name.endswith("normalized") else float(np.max(data[split]))
+        elif reference.get("kind") == "saved":
+            array = arrays.get(str(reference.get("array")))
+            if array is not None and array.size and array.dtype.kind in "biuf":
+                maxima[role] = float(np.max(array))
+    return maxima
 
 
 #: Sub-folders the TensorBoard callback writes straight into the directory it is given.
@@ -206,7 +314,7 @@ def _inputs_for(run, setting_name, x):
     if run.model.get("input_scale") is not None:
         return x.astype(np.float32), run.model["input_scale"]
     if setting_name == "input":
-        x_max = (run.fit or {}).get("x_max")
+        x_max = run.input_max.get("x")
         trained_on_raw = run.setting == "raw" if x_max is None else x_max > 1.0
         if trained_on_raw:
             return x.astype(np.float32), None

@@ -152,13 +152,34 @@ def test_one_model_for_every_setting_earns_nothing_for_the_others(tmp_path):
 
 
 def _corpus():
-    return sorted(path for path in EVIDENCE_CORPUS.iterdir() if path.is_dir()) \
-        if EVIDENCE_CORPUS.is_dir() else []
+    return sorted(path for path in EVIDENCE_CORPUS.iterdir() if path.is_dir()
+                  and (path / "experiments.py").is_file())
+
+
+#: Attacks of the corpus that train their experiments honestly and go after grader-only
+#: files instead: they must get nothing from them (Part 2 uses the grader's builder if it
+#: can find one; Part 6 answers from the hidden tests if it can read them).
+GRADER_FILE_ATTACKS = {"a4_grader_only_files": ("2.", "6.6", "6.7", "6.8"),
+                       "a4b_grader_files_from_experiments": ("2.", "6.6", "6.7", "6.8")}
+
+
+def test_evidence_corpus_is_present():
+    """The corpus below is what the parametrized test grades: is it there?"""
+    assert len(_corpus()) >= 5, EVIDENCE_CORPUS
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attack", _corpus(), ids=lambda path: path.name)
-def test_evidence_corpus_earns_no_experiment_point(attack, tmp_path):
-    report = grade(attack, tmp_path)
-    earned = {r.name: r.score for r in experiment_results(report) if r.score}
-    assert not earned, f"{attack.name} earned unverified experiment points: {earned}"
+def test_evidence_corpus_earns_nothing_it_did_not_do(attack, tmp_path):
+    """Each attack of tests/attacks/evidence/ (README there) earns no experiment point
+    for work it did not do, and nothing from grader-only files."""
+    zero = GRADER_FILE_ATTACKS.get(attack.name)
+    if zero:
+        report = engine.grade(attack, profile=PROFILE, include_hidden=True,
+                              calibration_path=_calibration(tmp_path),
+                              parts=("architecture", "concepts"))
+        earned = {r.name: r.score for r in report.results if r.name.startswith(zero) and r.score}
+    else:
+        report = grade(attack, tmp_path)
+        earned = {r.name: r.score for r in experiment_results(report) if r.score}
+    assert not earned, f"{attack.name} earned points it did not earn: {earned}"

@@ -141,7 +141,9 @@ def hide_paths(hidden, keep=()):
     """
     if not is_root():
         return False
-    paths = sorted({os.path.abspath(p) for p in hidden if p and os.path.lexists(p)}
+    # A symbolic link is hidden at its target (the caller lists both): mounting over the
+    # link itself would follow it and fail for a folder.
+    paths = sorted({os.path.realpath(p) for p in hidden if p and os.path.lexists(p)}
                    - _NEVER_HIDDEN)
     paths = [p for p in paths if not any(q != p and _inside(p, q) and os.path.isdir(q) for q in paths)]
     if not paths:

@@ -129,7 +129,10 @@ class Worker:
         self.profile = profile
         self.deadline = deadline if deadline is not None else math.inf
         self.identity = oslimits.sandbox_identity()
-        self.hidden_paths = [os.path.abspath(p) for p in hidden_paths if p]
+        # A hidden path that is a symbolic link is hidden at its target too (a bind mount or
+        # chmod on the link itself would miss the folder it points to).
+        self.hidden_paths = sorted({q for p in hidden_paths if p
+                                    for q in (os.path.abspath(p), os.path.realpath(p))})
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="train-grader-")
         self.submission_dir = os.path.join(self.workdir, "submission")
