@@ -280,7 +280,8 @@ MUTANTS = (
            "normalize_pixels standardizes (x - mean) / std instead of scaling into [0, 1]",
            (("normalization.py", DIVIDE,
              "x = np.asarray(x, dtype=np.float32)\n    return (x - x.mean()) / x.std()"),),
-           fails=("1.3", "1.6", "1.11", "1.12"), says={"1.3": "divide the 0-255 intensities by 255",
+           # (1.12 passes: the returned histories are what the z-scored runs really produced.)
+           fails=("1.3", "1.6", "1.11"), says={"1.3": "divide the 0-255 intensities by 255",
                                                       "1.6": "scaled into [0, 1]"},
            never_says={"*": "swapped"}),
     # The settings tests name the mistake; the histories tests judge each history against
@@ -292,12 +293,12 @@ MUTANTS = (
            fails=("1.6", "1.7", "3.2", "3.3", "4.2", "4.3", "5.2", "5.3"),
            says={"1.6": "epochs=epochs", "3.2": "epochs=epochs", "4.2": "epochs=epochs",
                  "5.2": "epochs=epochs"}),
-    # The settings tests name the mistake. (3.6, 4.6, 5.6: the grader's own evaluation of the
-    # final weights on x_val differs from the history's val_accuracy on the split-off rows.)
+    # The settings tests name the mistake, and only they: the grader's replay of each run
+    # validates on the same split-off rows, so the returned histories are what it produced.
     Mutant("validation_split_instead_of_validation_data",
            "fit validates on validation_split=0.2 of the training rows, not on x_val, y_val",
            (("training.py", "validation_data=(x_val, y_val),", "validation_split=0.2,"),),
-           fails=("1.6", "3.2", "3.6", "4.2", "4.6", "5.2", "5.6"),
+           fails=("1.6", "3.2", "4.2", "5.2"),
            says={"1.6": "validation_data=(x_val, y_val)", "3.2": "validation_data=(x_val, y_val)",
                  "4.2": "validation_data=(x_val, y_val)", "5.2": "validation_data=(x_val, y_val)"}),
 )
