@@ -274,8 +274,8 @@ MUTANTS = (
            (("concepts.py", 'WHY_NORMALIZE = "c"', "WHY_NORMALIZE = None"),),
            fails=("6.5", "6.8"), says={"6.5": "found None"}),
     # z-scores are not the [0, 1] the docstring asks for (1.3, 1.6); the grader evaluates the
-    # run's weights on pixels / 255, which its model was not trained for (1.11, 1.12). Its
-    # history is its own model's: nothing may suggest that two runs' results were swapped.
+    # run's weights on pixels / 255, which its model was not trained for (1.11). Its history
+    # is its own model's: nothing may suggest that two runs' results were swapped.
     Mutant("normalize_by_z_score",
            "normalize_pixels standardizes (x - mean) / std instead of scaling into [0, 1]",
            (("normalization.py", DIVIDE,
