@@ -382,10 +382,25 @@ def _infrastructure_failure(outcomes, retried):
     for part, outcome in outcomes.items():
         if outcome is not None and outcome.worker_error:
             return f"part {part!r}: {outcome.worker_error}"
+        if outcome is not None and outcome.memory_exceeded and _container_too_small(outcome):
+            return (f"part {part!r} was stopped at {outcome.limits.memory_mb} MB, the most this "
+                    f"container leaves a part; the reference's parts need about "
+                    f"{MIN_PART_MEMORY_MB} MB: give the container at least 768 MB")
         if outcome is None and retried:
             return (f"part {part!r} was not run: the time went to an earlier attempt that "
                     "failed")
     return None
+
+
+#: A part memory limit below this, derived from a small container (not set by the staff
+#: with TRAIN_GRADER_MEMORY_MB), cannot train the reference: a part stopped for memory
+#: there is the container's fault, not the student's (bench/cgroup_grade.py at 512 MB).
+MIN_PART_MEMORY_MB = 256
+
+
+def _container_too_small(outcome):
+    return (outcome.limits is not None and outcome.limits.memory_mb < MIN_PART_MEMORY_MB
+            and not os.environ.get("TRAIN_GRADER_MEMORY_MB"))
 
 
 def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibration_path,

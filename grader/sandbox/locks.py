@@ -14,6 +14,13 @@ import os
 import stat
 
 
+#: System folders that are never locked, even when a hidden path names one (a results
+#: file written straight into /tmp makes /tmp a "hidden folder").
+NEVER_LOCKED = frozenset({"/", "/bin", "/boot", "/dev", "/dev/shm", "/etc", "/home", "/lib",
+                          "/lib64", "/mnt", "/opt", "/proc", "/run", "/srv", "/sys", "/tmp",
+                          "/usr", "/var", "/var/tmp"})
+
+
 def _inside(path, folder):
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -24,7 +31,7 @@ def lock_paths(hidden, keep=()):
     Returns the paths whose permissions were changed (for the staff's log)."""
     keep = [os.path.abspath(k) for k in keep if k]
     changed = []
-    pending = sorted({os.path.abspath(p) for p in hidden if p} - {os.sep})
+    pending = sorted({os.path.abspath(p) for p in hidden if p} - NEVER_LOCKED)
     while pending:
         path = pending.pop()
         try:
@@ -34,8 +41,8 @@ def lock_paths(hidden, keep=()):
         if stat.S_ISLNK(info.st_mode):
             continue
         inner_keeps = [k for k in keep if k != path and _inside(k, path)]
-        if any(_inside(path, k) for k in keep):
-            continue  # a kept folder (or inside one) stays as it is
+        if any(_inside(path, k) for k in keep) or path in NEVER_LOCKED:
+            continue  # a kept folder (or inside one), or a system folder, stays as it is
         if inner_keeps and stat.S_ISDIR(info.st_mode):
             # Traversable (x) but not listable for others; lock every entry but the way on.
             _set_other(path, info, stat.S_IXOTH, changed)
