@@ -122,7 +122,6 @@ def main(solutions_dir, output, *, seeds):
         json.dump(document, handle, indent=1, sort_keys=True)
         handle.write("\n")
     print(f"wrote {output}: {len(document['metrics'])} metrics over seeds {seeds}")
-    write_replay_cache(solutions_dir)
     for name, stats in sorted(document["metrics"].items()):
         if name.endswith("held_out_accuracy"):
             print(f"  {name:<48} min {stats['min']:.3f}  mean {stats['mean']:.3f}  "

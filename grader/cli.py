@@ -158,6 +158,7 @@ def cmd_grade_all(args):
 def cmd_calibrate(args):
     from grader import calibrate
     calibrate.main(args.solutions, args.output, seeds=args.seeds)
+    calibrate.write_replay_cache(args.solutions)  # the shipped replays of the grading seed
     return 0
 
 
