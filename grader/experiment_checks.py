@@ -249,17 +249,25 @@ def _no_logs(run):
 
 
 def check_run_dirs(experiment):
-    """Each run has its own TensorBoard folder with per-epoch train and validation curves."""
+    """Each run has its own TensorBoard folder with a train and a validation curve of one
+    value per epoch the run trained (its verified fit's epochs: a wrong number of epochs
+    is the settings test's to charge; a run trained without validation data is not asked
+    for validation curves, its settings test charges that)."""
     require_verified(experiment)
     for run in experiment.runs:
         check(run.log is not None, *_no_logs(run),
               "give every run its own log_dir/<run name> directory and a "
               "keras.callbacks.TensorBoard callback")
+        epochs = run.fit.get("epochs") if run.fit else None
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            epochs = experiment.epochs
+        validated = run.fit is None or run.fit.get("x_val") is not None or \
+            bool(run.fit.get("validation_split"))
         for kind in ("loss", "accuracy"):
-            for split in ("train", "validation"):
+            for split in ("train", "validation") if validated else ("train",):
                 series = run.log.series(kind, split)
-                check(series is not None and len(series) == experiment.epochs,
-                      f"{experiment.epochs} per-epoch {split} {kind} values in log_dir/{run.dir_name}",
+                check(series is not None and len(series) == epochs,
+                      f"{epochs} per-epoch {split} {kind} values in log_dir/{run.dir_name}",
                       "none" if series is None else f"{len(series)}",
                       "log every epoch (the callback's default update_freq='epoch') and pass "
                       "validation_data to fit")
