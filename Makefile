@@ -26,7 +26,7 @@ demo: dist
 
 ## test: the package's own test suite (includes slow end-to-end grading)
 test: install
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 ## test-fast: everything except the tests marked slow
 test-fast: install

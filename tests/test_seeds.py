@@ -1,5 +1,5 @@
 """Correct work always passes: the reference earns every point, hidden tests included, on
-10 training seeds it was not calibrated on (each also replays all 7 runs live: no shipped
+5 training seeds it was not calibrated on (each also replays all 7 runs live: no shipped
 replay is for these seeds, so the evidence rule is exercised end to end)."""
 
 import json
@@ -9,12 +9,12 @@ import pytest
 from conftest import SOLUTIONS, grade
 from grader.config import CALIBRATION_FILE
 
-SEEDS = tuple(range(101, 111))
+SEEDS = tuple(range(101, 106))
 
 
 @pytest.mark.slow
-def test_reference_passes_on_10_unseen_seeds():
-    """Does the reference score 100 on each of seeds 101-110? (All failing seeds are
+def test_reference_passes_on_5_unseen_seeds():
+    """Does the reference score 100 on each of seeds 101-105? (All failing seeds are
     reported at once, with the failing tests' messages.)"""
     calibrated = set(json.loads(CALIBRATION_FILE.read_text())["seeds"])
     assert not calibrated & set(SEEDS), "the seeds must be ones the calibration did not use"
