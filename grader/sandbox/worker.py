@@ -255,15 +255,16 @@ def run_request(request, data, control_fds, limits, identity, sandbox):
 
 
 def usable_cpus():
-    """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota."""
+    """CPUs this process may use: its affinity, capped by the CPU quota of its cgroups
+    (v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``, as ``cgroup.container_limits`` reads them)."""
     count = len(os.sched_getaffinity(0))
     try:
-        with open("/sys/fs/cgroup/cpu.max") as handle:
-            quota, period = handle.read().split()[:2]
-        if quota != "max":
-            count = min(count, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
+        from grader.sandbox import cgroup
+        _, cpus = cgroup.container_limits()
+    except Exception:  # noqa: BLE001 - an unreadable cgroup only leaves the affinity
+        cpus = None
+    if cpus:
+        count = min(count, max(1, math.ceil(cpus)))
     return max(1, count)
 
 
