@@ -194,21 +194,29 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
     )
 
 
+def _grader_split(reference):
+    """The split a ``{"kind": "grader", "name": ...}`` reference names (x_train, x_val,
+    y_train, y_val), or None."""
+    if isinstance(reference, dict) and reference.get("kind") == "grader":
+        name = str(reference.get("name"))
+        return next((split for split in ("x_train", "x_val", "y_train", "y_val")
+                     if name.startswith(split)), None)
+    return None
+
+
+def _saved_array(reference, arrays):
+    """The part's saved copy a ``{"kind": "saved", ...}`` reference points to, or None."""
+    if isinstance(reference, dict) and reference.get("kind") == "saved":
+        return arrays.get(str(reference.get("array")))
+    return None
+
+
 def _rows(reference, arrays, data):
     """Rows of the array a fit got, measured on the array itself."""
-    if not isinstance(reference, dict):
-        return None
-    if reference.get("kind") == "grader":
-        name = str(reference.get("name"))
-        for prefix, split in (("x_train", "x_train"), ("x_val", "x_val"), ("y_train", "y_train"),
-                              ("y_val", "y_val")):
-            if name.startswith(prefix):
-                return len(data[split])
-        return None
-    if reference.get("kind") == "saved":
-        array = arrays.get(str(reference.get("array")))
-        return int(array.shape[0]) if array is not None and array.ndim >= 1 else None
-    return None
+    split, array = _grader_split(reference), _saved_array(reference, arrays)
+    if split is not None:
+        return len(data[split])
+    return int(array.shape[0]) if array is not None and array.ndim >= 1 else None
 
 
 def _steps(fit, arrays, data):
@@ -244,17 +252,13 @@ ROW_FOR_ROW_TOLERANCE = 0.001
 def _whole_array(reference, arrays, data):
     """Did a fit get one of the grader's whole input arrays, or x_train (or x_val)
     transformed pixel by pixel (the student's own normalization), row for row?"""
-    if not isinstance(reference, dict):
-        return False
-    if reference.get("kind") == "grader":
-        return str(reference.get("name")).startswith(("x_train", "x_val"))
-    array = arrays.get(str(reference.get("array"))) if reference.get("kind") == "saved" else None
+    if _grader_split(reference) is not None:
+        return _grader_split(reference) in ("x_train", "x_val")
+    array = _saved_array(reference, arrays)
     if array is None or array.ndim != 2 or array.dtype.kind not in "biuf":
         return False
-    for split in ("x_train", "x_val"):
-        if array.shape == data[split].shape and _same_rows(array, data[split]):
-            return True
-    return False
+    return any(array.shape == data[split].shape and _same_rows(array, data[split])
+               for split in ("x_train", "x_val"))
 
 
 def _same_rows(found, raw):
@@ -278,16 +282,12 @@ def _input_maxima(fit, arrays, data):
     maxima = {}
     for role in ("x", "x_val"):
         reference = fit.get(role)
-        if not isinstance(reference, dict):
-            continue
-        if reference.get("kind") == "grader":
-            name = str(reference.get("name"))
-            split = "x_train" if name.startswith("x_train") else "x_val"
-            maxima[role] = 1.0 if name.endswith("normalized") else float(np.max(data[split]))
-        elif reference.get("kind") == "saved":
-            array = arrays.get(str(reference.get("array")))
-            if array is not None and array.size and array.dtype.kind in "biuf":
-                maxima[role] = float(np.max(array))
+        split, array = _grader_split(reference), _saved_array(reference, arrays)
+        if split is not None:
+            normalized = str(reference.get("name")).endswith("normalized")
+            maxima[role] = 1.0 if normalized else float(np.max(data[split]))
+        elif array is not None and array.size and array.dtype.kind in "biuf":
+            maxima[role] = float(np.max(array))
     return maxima
 
 
