@@ -29,13 +29,12 @@ import importlib.metadata
 import json
 import math
 import os
-import shutil
 import stat
 import tempfile
 
 import numpy as np
 
-from grader import evaluate
+from grader import evaluate, safefs
 from grader.config import PACKAGE_DIR
 from grader.sandbox.replayer import known_arrays
 
@@ -305,7 +304,7 @@ def run_jobs(jobs, worker, wall_seconds):
             results[job.digest] = entry
         return results
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        safefs.remove_tree(folder)
 
 
 def verify(experiments, step_arrays, data, profile, replay_context, worker, wall_seconds):
