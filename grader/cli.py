@@ -145,13 +145,28 @@ def cmd_check(args):
 
 
 def cmd_grade_all(args):
-    """Grade every folder or zip in a folder into a gradebook CSV."""
+    """Grade every folder or zip in a folder into a gradebook, in parallel and resumably
+    (see ``grader.gradebook``)."""
     from grader import gradebook
-    rows = gradebook.grade_all(args.folder, args.gradebook, profile=_profile("grade", args.seed),
-                               results_dir=args.results_dir)
-    failed = [row["submission"] for row in rows if row.get("problem")]
-    print(f"wrote {args.gradebook}: {len(rows)} submission(s)"
+    parts = [p for p in (args.parts or "").split(",") if p] or None
+    try:
+        run = gradebook.grade_all(
+            args.folder, args.gradebook, profile=args.profile, seed=args.seed,
+            include_hidden=False if args.public_only else None, parts=parts, jobs=args.jobs,
+            scheduler=args.scheduler, results_dir=args.results_dir, report_dir=args.report_dir,
+            store_dir=args.store, regrade=args.regrade, progress=not args.no_progress,
+            student_id_pattern=args.student_id_regex)
+    except KeyboardInterrupt as stop:
+        run = stop.args[0] if stop.args and isinstance(stop.args[0], gradebook.Run) else None
+        print("interrupted: the grades made so far are kept; run the same command again to "
+              "finish" + (f" ({run.paths['gradebook']})" if run else ""), file=sys.stderr)
+        return 130
+    failed = run.failed
+    print(f"wrote {run.paths['gradebook']}: {len(run.rows)} submission(s), {run.graded} graded "
+          f"now, {run.reused} already graded (store {run.paths['store']})"
           + (f"; {len(failed)} could not be graded: {', '.join(failed)}" if failed else ""))
+    print(f"LMS export: {run.paths['lms']}; class report: "
+          f"{os.path.join(run.paths['report'], 'index.html')}; results: {run.paths['results']}")
     return 2 if failed else 0
 
 
@@ -170,10 +185,28 @@ def build_parser():
     grade.add_argument("--results", help="where to write Gradescope's results.json")
     grade.add_argument("--seed", type=int, default=None, help=f"training seed (or ${SEED_ENV_VAR})")
     grade.set_defaults(run=cmd_grade)
-    grade_all = commands.add_parser("grade-all", help="grade a folder of submissions into a CSV")
+    grade_all = commands.add_parser("grade-all", help="grade a folder of submissions into a "
+                                    "gradebook (in parallel, resumable, with a class report)")
     grade_all.add_argument("folder", help="one sub-folder or .zip per student")
-    grade_all.add_argument("--gradebook", default="gradebook.csv")
-    grade_all.add_argument("--results-dir", default=None, help="also write <name>.json per student")
+    grade_all.add_argument("--gradebook", default="gradebook.csv",
+                           help="the gradebook CSV; the LMS export, results, report and store "
+                                "go next to it (<stem>-lms.csv, -results/, -report/, -store/)")
+    grade_all.add_argument("--results-dir", default=None, help="where <name>.json go")
+    grade_all.add_argument("--report-dir", default=None, help="where the class report goes")
+    grade_all.add_argument("--store", default=None, help="where grades are kept for reruns")
+    grade_all.add_argument("--jobs", type=int, default=None,
+                           help="grades at once on this machine (default: its usable CPUs; "
+                                "0: one by one in this process)")
+    grade_all.add_argument("--scheduler", default=None,
+                           help="a Dask scheduler (tcp://host:8786): grade on its workers")
+    grade_all.add_argument("--profile", choices=("grade", "check"), default="grade")
+    grade_all.add_argument("--parts", default=None, help="grade only these parts (comma-separated)")
+    grade_all.add_argument("--public-only", action="store_true", help="leave out hidden tests")
+    grade_all.add_argument("--regrade", action="store_true", help="ignore grades already kept")
+    grade_all.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade_all.add_argument("--student-id-regex", default=None,
+                           help="student id from the submission name: the group 'id' of this "
+                                "regular expression (default: the whole name)")
     grade_all.add_argument("--seed", type=int, default=None)
     grade_all.set_defaults(run=cmd_grade_all)
     check = commands.add_parser("check", help="run the public tests on your work")
