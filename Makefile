@@ -32,9 +32,10 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not slow" tests
 
-## dist: regenerate assignment/, dist/student.zip and dist/autograder/autograder.zip
+## dist: check the calibration, grade the reference (full marks) and the skeleton (zero),
+## then regenerate assignment/, dist/student.zip and dist/autograder/autograder.zip
 dist: install
-	$(PY) -m builder dist
+	$(PY) -m grader release
 
 ## autograder: the Gradescope zip (built by dist)
 autograder: dist
@@ -54,7 +55,7 @@ gradebook: install
 check: install
 	$(PY) -m grader check "$(or $(SUBMISSION),assignment)"
 
-## calibrate: re-measure the reference over 5 seeds -> grader/calibration.json
+## calibrate: re-measure the stale parts of the reference over 5 seeds -> grader/calibration.json
 calibrate: install
 	$(PY) -m grader calibrate
 

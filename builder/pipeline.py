@@ -28,7 +28,9 @@ The order of `STEPS` matters, and is the one place it is decided:
 
 from __future__ import annotations
 
+import ast
 import re
+import tomllib
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from typing import Callable, Mapping
 from .archive import FileSource, collect_files, sha256_file, write_tree, write_zip
 from .markers import MarkerError, find_marker_errors, solution_lines, strip_solutions
 from .public_tests import HiddenTestError, hidden_test_names, public_test_names, strip_hidden_tests
+from .student_readme import check_notebook_leaks, student_docs
 
 __all__ = [
     "BuildError",
@@ -59,6 +62,11 @@ ASSIGNMENT_DIR = "assignment"
 ASSIGNMENT_TESTS_DIR = "assignment/tests"
 GRADER_DIR = "grader"
 GRADER_TESTS_DIR = "grader/tests"
+#: One folder per part (``grader/parts/<name>/``: its declaration and its otter test file).
+PARTS_DIR = "grader/parts"
+PART_TEST_FILE = "tests.py"
+#: The assignment's configuration: which parts, in which order.
+ASSIGNMENT_CONFIG = "grader/assignment.toml"
 CALIBRATION_FILE = "grader/calibration.json"
 DATASETS_DIR = "datasets"
 PINNED_FILES = ("requirements.txt", "constraints.txt")
@@ -183,7 +191,10 @@ def render_skeletons(repo_root: Path) -> dict[str, str]:
         Listing every marker problem in every solution file.
     """
     rendered, errors = {}, []
+    wanted = part_modules(repo_root)
     for path in _python_files(Path(repo_root) / SOLUTIONS_DIR):
+        if wanted is not None and path.stem not in wanted:
+            continue  # a module of a part the assignment does not use
         filename = f"{SOLUTIONS_DIR}/{path.name}"
         source = _read_text(path)
         found = find_marker_errors(source, filename)
@@ -196,8 +207,59 @@ def render_skeletons(repo_root: Path) -> dict[str, str]:
     return rendered
 
 
+def selected_parts(repo_root: Path) -> list[str] | None:
+    """The part names ``[parts]`` of ``grader/assignment.toml`` lists, in order (None: the
+    tree has no part folders, and its test files are ``grader/tests/*.py``)."""
+    root = Path(repo_root)
+    if not (root / PARTS_DIR).is_dir():
+        return None
+    try:
+        with open(root / ASSIGNMENT_CONFIG, "rb") as handle:
+            names = list(tomllib.load(handle).get("parts") or {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BuildError(f"{ASSIGNMENT_CONFIG}: cannot read the assignment's parts ({exc})") from None
+    missing = [name for name in names if not (root / PARTS_DIR / name / PART_TEST_FILE).is_file()]
+    if missing:
+        raise BuildError(f"{ASSIGNMENT_CONFIG} [parts] names {', '.join(missing)}, but "
+                         f"{PARTS_DIR}/<name>/{PART_TEST_FILE} does not exist for it")
+    return names
+
+
+def test_files(repo_root: Path) -> list[tuple[str, str]]:
+    """``(test file, public name)`` of every test file, in the assignment's order: the
+    selected parts' ``grader/parts/<name>/tests.py`` as ``part<N>_<name>.py``."""
+    root = Path(repo_root)
+    names = selected_parts(root)
+    if names is None:
+        return [(f"{GRADER_TESTS_DIR}/{path.name}", path.name)
+                for path in _python_files(root / GRADER_TESTS_DIR)]
+    return [(f"{PARTS_DIR}/{name}/{PART_TEST_FILE}", f"part{index}_{name}.py")
+            for index, name in enumerate(names, start=1)]
+
+
+def part_modules(repo_root: Path) -> set[str] | None:
+    """Student modules the selected parts grade or need (read from each declaration's
+    ``graded_modules=`` and ``needed_modules=`` literals); None: every solution module."""
+    root = Path(repo_root)
+    names = selected_parts(root)
+    if names is None:
+        return None
+    modules = set()
+    for name in names:
+        declaration = root / PARTS_DIR / name / "__init__.py"
+        tree = ast.parse(_read_text(declaration), str(declaration))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg in ("graded_modules", "needed_modules"):
+                try:
+                    modules.update(ast.literal_eval(node.value))
+                except ValueError:
+                    raise BuildError(f"{PARTS_DIR}/{name}/__init__.py: {node.arg} must be a "
+                                     "literal tuple of module names") from None
+    return modules
+
+
 def render_public_tests(repo_root: Path) -> dict[str, str]:
-    """``{"assignment/tests/<name>.py": public version}`` for every ``grader/tests/*.py``.
+    """``{"assignment/tests/<name>.py": public version}`` for every part's test file.
 
     Raises
     ------
@@ -205,10 +267,10 @@ def render_public_tests(repo_root: Path) -> dict[str, str]:
         Listing the problem of every test file that has one.
     """
     rendered, errors = {}, []
-    for path in _python_files(Path(repo_root) / GRADER_TESTS_DIR):
+    for source, public_name in test_files(repo_root):
         try:
-            rendered[f"{ASSIGNMENT_TESTS_DIR}/{path.name}"] = strip_hidden_tests(
-                _read_text(path), f"{GRADER_TESTS_DIR}/{path.name}")
+            rendered[f"{ASSIGNMENT_TESTS_DIR}/{public_name}"] = strip_hidden_tests(
+                _read_text(Path(repo_root) / source), source)
         except HiddenTestError as exc:
             errors.append(str(exc))
     if errors:
@@ -260,7 +322,9 @@ def stale_assignment_files(repo_root: Path) -> list[str]:
 def check_inputs(ctx: BuildContext) -> None:
     """Every input folder and file exists."""
     root = ctx.repo_root
-    missing = [name for name in (SOLUTIONS_DIR, GRADER_DIR, GRADER_TESTS_DIR, DATASETS_DIR) if not (root / name).is_dir()]
+    missing = [name for name in (SOLUTIONS_DIR, GRADER_DIR, DATASETS_DIR) if not (root / name).is_dir()]
+    if not (root / PARTS_DIR).is_dir() and not (root / GRADER_TESTS_DIR).is_dir():
+        missing.append(PARTS_DIR)
     missing += [name for name in PINNED_FILES if not (root / name).is_file()]
     missing += [f"builder/templates/{name}" for name in ("student_Makefile", "setup.sh", "run_autograder")
                 if not (ctx.templates_dir / name).is_file()]
@@ -310,6 +374,11 @@ def _sync_folder(ctx: BuildContext, rendered: Mapping[str, str], folder: str) ->
 
 def _grader_files(repo_root: Path, *, for_students: bool) -> dict[str, Path]:
     files = collect_files(repo_root / GRADER_DIR, prefix=f"{GRADER_DIR}/")
+    selected = selected_parts(repo_root)
+    if selected is not None:  # only the parts the assignment uses
+        files = {name: path for name, path in files.items()
+                 if not name.startswith(f"{PARTS_DIR}/") or name.count("/") < 3
+                 or name.split("/")[2] in selected}
     if not for_students:
         return files
     # Students get the public tests instead of grader/tests/ (but keep its __init__.py, which
@@ -337,12 +406,14 @@ def build_student_bundle(ctx: BuildContext) -> None:
     if (root / README_FILE).is_file():
         files["README.md"] = root / README_FILE
     files.update(_grader_files(root, for_students=True))
+    public_source = {public: source for source, public in test_files(root)}
     for name, text in ctx.public_tests.items():
-        files[f"{GRADER_TESTS_DIR}/{PurePosixPath(name).name}"] = text.encode("utf-8")
+        files[public_source[PurePosixPath(name).name]] = text.encode("utf-8")
     files.update(collect_files(root / DATASETS_DIR, prefix=f"{DATASETS_DIR}/"))
     for name in PINNED_FILES:
         files[name] = root / name
     files["Makefile"] = ctx.templates_dir / "student_Makefile"
+    files.update(student_docs(root, ctx.templates_dir, files, ctx.public_tests))  # README, notebook
     ctx.student_files = dict(sorted(files.items()))
     _write_bundle(ctx, STUDENT_DIR, ctx.student_files, STUDENT_ZIP)
 
@@ -389,6 +460,7 @@ STEPS: tuple[Callable[[BuildContext], None], ...] = (
     build_student_bundle,
     build_autograder,
     check_no_leaks,
+    check_notebook_leaks,
 )
 
 
@@ -480,8 +552,8 @@ def _forbidden_solution_lines(repo_root: Path, skeletons: Mapping[str, str]) -> 
 def _hidden_names(repo_root: Path) -> dict[str, str]:
     """Hidden test function name -> its test file (names also used by a public case are skipped)."""
     hidden, public = {}, set()
-    for path in _python_files(repo_root / GRADER_TESTS_DIR):
-        source, filename = _read_text(path), f"{GRADER_TESTS_DIR}/{path.name}"
+    for filename, _ in test_files(repo_root):
+        source = _read_text(repo_root / filename)
         for name in hidden_test_names(source, filename):
             hidden.setdefault(name, filename)
         public.update(public_test_names(source, filename))

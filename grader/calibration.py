@@ -82,8 +82,7 @@ def load(path=CALIBRATION_FILE, *, dataset_sha256=None, profile=None):
             f"Its thresholds do not apply; run `make calibrate` to recalibrate for this data.")
     if profile is not None:
         recorded_profile = {k: v for k, v in document.get("profile", {}).items() if k != "seed"}
-        current = {k: (list(v) if isinstance(v, tuple) else v)
-                   for k, v in dataclasses.asdict(profile).items() if k != "seed"}
+        current = {k: v for k, v in profile.to_dict().items() if k != "seed"}
         if recorded_profile != current:
             raise CalibrationError(f"{path} was made for another grading profile: run `make calibrate`")
     return Thresholds(metrics=document["metrics"], source=str(path))

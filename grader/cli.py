@@ -172,8 +172,18 @@ def cmd_grade_all(args):
 
 def cmd_calibrate(args):
     from grader import calibrate
-    calibrate.main(args.solutions, args.output, seeds=args.seeds)
-    calibrate.write_replay_cache(args.solutions)  # the shipped replays of the grading seed
+    calibrate.main(args.solutions, args.output, seeds=args.seeds, every_part=args.all)
+    return 0
+
+
+def cmd_release(args):
+    from grader import release
+    try:
+        report = release.release(out=args.out, grade=not args.no_grade)
+    except release.ReleaseError as problem:
+        print(f"make dist stopped, nothing was written:\n{problem}", file=sys.stderr)
+        return 2
+    print(report.summary())
     return 0
 
 
@@ -217,7 +227,16 @@ def build_parser():
     calibrate.add_argument("--solutions", default="solutions")
     calibrate.add_argument("--output", default=str(CALIBRATION_FILE))
     calibrate.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    calibrate.add_argument("--all", action="store_true",
+                           help="re-measure every calibrated part, not only the stale ones")
     calibrate.set_defaults(run=cmd_calibrate)
+    release = commands.add_parser(
+        "release", help="make dist: check the calibration, grade the reference (full marks) "
+                        "and the skeleton (zero), then build the bundles")
+    release.add_argument("--out", default=None, help="output folder (default: dist/)")
+    release.add_argument("--no-grade", action="store_true",
+                         help="skip grading the reference and the skeleton (not for release)")
+    release.set_defaults(run=cmd_release)
     return parser
 
 

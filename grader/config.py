@@ -7,25 +7,30 @@ are calibrated for it) and ``CHECK`` (the student's self-check: tiny, public tes
 import dataclasses
 import math
 import os
+import tomllib
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE_ROOT = PACKAGE_DIR.parent
-TESTS_DIR = PACKAGE_DIR / "tests"
+PARTS_DIR = PACKAGE_DIR / "parts"
 CALIBRATION_FILE = PACKAGE_DIR / "calibration.json"
 #: The secret seed of the held-out split (autograder only, never in the student bundle).
 HELD_OUT_FILE = PACKAGE_DIR / "held_out.json"
 
-#: The modules a submission holds, by part. Each is imported from the submission folder.
-STUDENT_MODULES = ("normalization", "architecture", "training", "experiments", "concepts")
+#: The assignment's configuration: its parts, their points and the grading profiles.
+ASSIGNMENT_FILE = PACKAGE_DIR / "assignment.toml"
 
 #: Environment variable that overrides the grading seed (used by the 20-seed check).
 SEED_ENV_VAR = "TRAIN_GRADER_SEED"
 
 
+class ConfigurationError(ValueError):
+    """The assignment's configuration file is malformed; the message names the key."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    """One grading configuration.
+    """One grading configuration (a ``[profiles.<name>]`` table of ``grader/assignment.toml``).
 
     Attributes
     ----------
@@ -36,8 +41,9 @@ class Profile:
         Split sizes. ``test`` is the held-out set: it never enters the sandbox.
     epochs, batch_size, learning_rate, optimizer
         Defaults every experiment run uses unless the experiment sweeps that knob.
-    batch_sizes, learning_rates, optimizers : tuple
-        The settings the sweeps of Parts 3-5 are called with.
+    sweeps : tuple of (str, tuple)
+        The settings each sweep is run with, e.g. ``(("batch_sizes", (16, 128)), ...)``;
+        ``profile.batch_sizes`` reads a sweep by its name.
     reference_model : bool
         True: the experiments get the grader's own model builder (``reference_model.py``,
         autograder only), so Part 2 mistakes cost Part 2 only. False: the student's own
@@ -57,50 +63,111 @@ class Profile:
     batch_size: int
     learning_rate: float
     optimizer: str
-    batch_sizes: tuple
-    learning_rates: tuple
-    optimizers: tuple
+    sweeps: tuple = ()
     reference_model: bool = False
     seed: int = 0
     data_seed: int = 0
+
+    def __post_init__(self):
+        pairs = self.sweeps.items() if isinstance(self.sweeps, dict) else self.sweeps
+        object.__setattr__(self, "sweeps", tuple((str(name), tuple(values))
+                                                 for name, values in pairs))
+
+    def __getattr__(self, name):
+        for sweep, values in self.__dict__.get("sweeps", ()):
+            if sweep == name:
+                return values
+        raise AttributeError(f"the {self.__dict__.get('name', '?')!r} profile has no setting "
+                             f"or sweep {name!r} (sweeps are set in {ASSIGNMENT_FILE.name})")
 
     def with_seed(self, seed):
         """A copy of this profile with another training seed."""
         return dataclasses.replace(self, seed=int(seed))
 
+    def to_dict(self):
+        """Plain JSON-able settings, each sweep as a key of its own (calibration records)."""
+        plain = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)
+                 if field.name != "sweeps"}
+        plain.update({name: list(values) for name, values in self.sweeps})
+        return plain
 
-GRADE = Profile(
-    name="grade",
-    n_per_class=400,
-    n_train=2000,
-    n_val=1000,
-    n_test=1000,
-    epochs=3,
-    batch_size=32,
-    learning_rate=0.001,
-    optimizer="adam",
-    batch_sizes=(16, 128),
-    learning_rates=(1.0, 0.001),
-    optimizers=("sgd", "adam", "rmsprop"),
-    reference_model=True,
-)
 
-CHECK = Profile(
-    name="check",
-    n_per_class=60,
-    n_train=300,
-    n_val=150,
-    n_test=150,
-    epochs=2,
-    batch_size=32,
-    learning_rate=0.001,
-    optimizer="adam",
-    batch_sizes=(32, 128),
-    learning_rates=(1.0, 0.001),
-    optimizers=("sgd", "adam"),
-)
+_PROFILE_TYPES = {"n_per_class": int, "n_train": int, "n_val": int, "n_test": int, "epochs": int,
+                  "batch_size": int, "learning_rate": (int, float), "optimizer": str,
+                  "reference_model": bool, "seed": int, "data_seed": int}
 
-PROFILES = {profile.name: profile for profile in (GRADE, CHECK)}
+
+def _profile_from_table(name, table, source):
+    where = f"{source} [profiles.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{where}: expected a table of settings")
+    unknown = set(table) - set(_PROFILE_TYPES) - {"sweeps"}
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown setting(s) {sorted(unknown)}; expected "
+                                 f"{sorted(_PROFILE_TYPES)} and [profiles.{name}.sweeps]")
+    for key, kind in _PROFILE_TYPES.items():
+        if key in table and (not isinstance(table[key], kind) or
+                             (kind is int and isinstance(table[key], bool))):
+            raise ConfigurationError(f"{where}: {key} = {table[key]!r}, expected a "
+                                     f"{getattr(kind, '__name__', 'number')}")
+    sweeps = table.get("sweeps", {})
+    if not isinstance(sweeps, dict) or not all(
+            isinstance(v, list) and v and len(set(map(repr, v))) == len(v) for v in sweeps.values()):
+        raise ConfigurationError(f"{where}.sweeps: expected `name = [setting, ...]` lines, each a "
+                                 f"non-empty list without repeats, found {sweeps!r}")
+    values = {k: v for k, v in table.items() if k != "sweeps"}
+    missing = {"n_per_class", "n_train", "n_val", "n_test", "epochs", "batch_size",
+               "learning_rate", "optimizer"} - set(values)
+    if missing:
+        raise ConfigurationError(f"{where}: missing setting(s) {sorted(missing)}")
+    values["learning_rate"] = float(values["learning_rate"])
+    return Profile(name=name, sweeps=sweeps, **values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """``grader/assignment.toml``: the parts in order (``{name: {"points": ...}}``) and the
+    grading profiles by name."""
+
+    parts: dict
+    profiles: dict
+    source: str
+
+    @classmethod
+    def load(cls, path=None):
+        path = Path(path or ASSIGNMENT_FILE)
+        try:
+            with open(path, "rb") as handle:
+                document = tomllib.load(handle)
+        except OSError as error:
+            raise ConfigurationError(f"{path}: cannot read the assignment's configuration "
+                                     f"({error.strerror})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigurationError(f"{path}: not valid TOML ({error})") from None
+        parts = document.get("parts")
+        if not isinstance(parts, dict) or not parts:
+            raise ConfigurationError(f"{path}: expected a [parts] table with one line per part, "
+                                     f"e.g. `normalization = {{}}`")
+        for name, options in parts.items():
+            if not isinstance(options, dict) or set(options) - {"points"} or (
+                    "points" in options and (isinstance(options["points"], bool) or
+                                             not isinstance(options["points"], (int, float))
+                                             or options["points"] <= 0)):
+                raise ConfigurationError(f"{path} [parts] {name} = {options!r}: expected {{}} or "
+                                         "{ points = <a positive number> }")
+        profiles = document.get("profiles")
+        if not isinstance(profiles, dict) or not {"grade", "check"} <= set(profiles):
+            raise ConfigurationError(f"{path}: expected [profiles.grade] and [profiles.check]")
+        return cls(parts=dict(parts),
+                   profiles={name: _profile_from_table(name, table, path.name)
+                             for name, table in profiles.items()},
+                   source=str(path))
+
+
+ASSIGNMENT = Assignment.load()
+GRADE = ASSIGNMENT.profiles["grade"]
+CHECK = ASSIGNMENT.profiles["check"]
+PROFILES = dict(ASSIGNMENT.profiles)
 
 
 #: Memory the rest of a grade holds while a part runs, that the kernel cannot reclaim:

@@ -27,25 +27,17 @@ import traceback
 from otter.test_files.exception_test import ExceptionTestFile
 
 import datasets
-from grader import artifacts, calibration, probes, replay, runs, submission
+from grader import artifacts, calibration, replay, runs, submission
+from grader.parts import PARTS, STEP_TO_PART, part_points
 from grader.integrity import (TrustedFiles, files_under, meaningful_lines, quotes_secret,
                               read_lines, secret_lines, submission_files)
-from grader.config import (CALIBRATION_FILE, HELD_OUT_FILE, PACKAGE_DIR, PACKAGE_ROOT, TESTS_DIR,
-                           Limits)
+from grader.config import CALIBRATION_FILE, HELD_OUT_FILE, PACKAGE_DIR, PACKAGE_ROOT, Limits
 from grader.sandbox import oslimits
 from grader.sandbox.supervisor import Worker, WorkerError  # noqa: F401 - re-exported
 
-#: Experiment step -> (setting name, profile attribute holding the settings, label format).
-EXPERIMENT_STEPS = {
-    "normalization_experiment": ("input", None, "the {} run"),
-    "batch_size_experiment": ("batch_size", "batch_sizes", "batch size {}"),
-    "learning_rate_experiment": ("learning_rate", "learning_rates", "learning rate {:g}"),
-    "optimizer_experiment": ("optimizer", "optimizers", "optimizer {!r}"),
-}
-STEP_TO_PART = {probes.step_name(step): part
-                for part, (_, _, steps) in probes.PARTS.items() for step in steps}
-#: Values the engine provides to test functions besides step results.
-PROVIDED = ("thresholds", "profile", "normalize_input", "env")
+#: Values the engine provides to test functions besides step results (and the parts'
+#: own ``Part.provides``).
+PROVIDED = ("thresholds", "profile", "env")
 #: Default whole-grade time budget in seconds (``TRAIN_GRADER_TOTAL_SECONDS``).
 DEFAULT_TOTAL_SECONDS = 540.0
 #: Part of the budget kept for scoring and writing results after the last part.
@@ -107,13 +99,30 @@ def total_seconds(environ=None):
         raise ValueError(f"TRAIN_GRADER_TOTAL_SECONDS={raw!r}: expected a number of seconds") from None
 
 
-def load_test_files(tests_dir=TESTS_DIR):
-    """Every otter test file in ``tests_dir``, sorted by file name."""
+def load_test_files(tests_dir=None):
+    """The otter test files: each selected part's (``grader/parts/<name>/tests.py``, in the
+    assignment's order, points scaled as configured), or every file in ``tests_dir``."""
+    if tests_dir is not None:
+        return [ExceptionTestFile.from_file(os.path.join(tests_dir, name))
+                for name in sorted(os.listdir(tests_dir))
+                if name.endswith(".py") and not name.startswith("_")]
     files = []
-    for name in sorted(os.listdir(tests_dir)):
-        if name.endswith(".py") and not name.startswith("_"):
-            files.append(ExceptionTestFile.from_file(os.path.join(tests_dir, name)))
+    for name, part in PARTS.items():
+        test_file = ExceptionTestFile.from_file(str(part.test_file))
+        scale = part_points(name, test_file.test_cases)
+        if scale != 1.0:
+            for case in test_file.test_cases:
+                case.points = round(float(case.points or 0) * scale, 4)
+        files.append(test_file)
     return files
+
+
+def test_file_paths(tests_dir=None):
+    """The paths ``load_test_files`` reads."""
+    if tests_dir is not None:
+        return [os.path.join(tests_dir, name) for name in sorted(os.listdir(tests_dir))
+                if name.endswith(".py") and not name.startswith("_")]
+    return [str(part.test_file) for part in PARTS.values()]
 
 
 def case_parameters(case):
@@ -184,29 +193,30 @@ def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_
     """
     limits = limits or Limits.from_env()
     deadline = deadline if deadline is not None else time.monotonic() + total_seconds()
-    parts = [part for part in probes.PARTS if any(STEP_TO_PART.get(s) == part for s in steps_needed)]
+    selected = [name for name in PARTS if any(STEP_TO_PART.get(s) == name for s in steps_needed)]
     sandbox_data = {k: v for k, v in data.items() if not k.endswith("_test")}
     env, outcomes, step_arrays = {}, {}, {}
     with Worker(sandbox_data, submission_dir, profile, limits, hidden_paths=hidden_paths,
                 deadline=deadline) as worker:
-        for part in parts:
+        for name in selected:
+            part = PARTS[name]
+            inputs = part_inputs(part)
             left = deadline - time.monotonic()
             if left < MIN_PART_SECONDS:
                 outcome = None
                 problem = "not run: the whole grade ran out of time in earlier parts"
             else:
-                outcome = worker.run_part(part, wall_seconds=left)
+                outcome = worker.run_part(name, wall_seconds=left, inputs=inputs)
                 problem = outcome.problem()
-            outcomes[part] = outcome
+            outcomes[name] = outcome
             outdir = outcome.outdir if outcome else ""
-            for step in probes.PARTS[part][2]:
-                name = probes.step_name(step)
+            for step_name in part.step_names:
                 if outcome is None:
-                    env[name] = artifacts.Step(name, False, outdir, error=problem)
+                    env[step_name] = artifacts.Step(step_name, False, outdir, error=problem)
                     continue
-                step = artifacts.read_step(outdir, name, problem)
-                step_arrays[name] = step.arrays
-                env[name] = _finish_step(step, data, profile)
+                step = artifacts.read_step(outdir, step_name, problem)
+                step_arrays[step_name] = step.arrays
+                env[step_name] = _finish_step(step, part, inputs, data, profile)
         experiments = [value for value in env.values() if isinstance(value, runs.Experiment)]
         if profile.reference_model and experiments:
             replay.verify(experiments, step_arrays, data, profile,
@@ -226,38 +236,20 @@ def _data_sha256(data):
     return digest.hexdigest()
 
 
-#: Step -> (probe constant with the inputs the grader asked for, key of the outputs).
-CASE_STEPS = {
-    "gradient_descent": (probes.GRADIENT_DESCENT_CASES, "outputs"),
-    "iterations_per_epoch": (probes.ITERATION_CASES, "outputs"),
-    "best_setting": (probes.BEST_SETTING_CASES, "answers"),
-}
+def part_inputs(part):
+    """What the trusted side tells ``part``'s probes, derived from its test file."""
+    if part.inputs is None:
+        return {}
+    return part.inputs(part.test_file.read_text())
 
 
-def _check_shape(step):
-    """The step's record, held to the shape the probes write: one output per case the
-    grader asked for (the cases themselves are taken from the grader, never from the
-    record), every concept answer, every optimizer. A record written by student code
-    instead of the probes cannot make a check pass vacuously."""
-    value = step.value
-    problem = None
-    if step.name in CASE_STEPS:
-        cases, key = CASE_STEPS[step.name]
-        outputs = value.get(key) if isinstance(value, dict) else None
-        if not isinstance(outputs, list) or len(outputs) != len(cases):
-            problem = f"{len(cases)} results, one per case the grader asked for"
-        elif step.name != "best_setting":
-            value["cases"] = [list(case) for case in cases]
-    elif step.name == "concepts":
-        answers = value.get("answers") if isinstance(value, dict) else None
-        if not isinstance(answers, dict) or set(answers) != set(probes.ANSWER_NAMES):
-            problem = f"the answers {', '.join(probes.ANSWER_NAMES)}"
-    elif step.name == "build_optimizers":
-        if not isinstance(value, dict) or set(value) != set(probes.OPTIMIZER_NAMES):
-            problem = f"a result for each optimizer {', '.join(probes.OPTIMIZER_NAMES)}"
-    elif step.name == "normalize":
-        if not {"result", "input_after"} <= set(step.arrays):
-            problem = "the normalized sample and the input after the call"
+def _check_record(step, part, inputs):
+    """The step's record, held to the shape its part declares (``Part.record_checks``):
+    one output per case the grader asked for (the cases themselves are taken from the
+    grader, never from the record), every answer asked for... A record written by student
+    code instead of the probes cannot make a check pass vacuously."""
+    check = part.record_checks.get(step.name)
+    problem = check(step.value, step.arrays, inputs) if check else None
     if problem is None:
         return step
     return artifacts.Step(step.name, False, step.outdir, error=(
@@ -265,16 +257,15 @@ def _check_shape(step):
         "(was a result file written by something other than the grader?)"))
 
 
-def _finish_step(step, data, profile):
+def _finish_step(step, part, inputs, data, profile):
     if step.ok:
-        step = _check_shape(step)
-    if not step.ok or step.name not in EXPERIMENT_STEPS:
+        step = _check_record(step, part, inputs)
+    sweep = part.experiments.get(step.name)
+    if not step.ok or sweep is None:
         return step
-    setting_name, attribute, label = EXPERIMENT_STEPS[step.name]
-    settings = ["raw", "normalized"] if attribute is None else list(getattr(profile, attribute))
     try:
-        experiment = runs.build_experiment(step, setting_name, settings, data,
-                                           epochs=profile.epochs, label=label.format)
+        experiment = runs.build_experiment(step, sweep.setting, sweep.values(profile), data,
+                                           epochs=profile.epochs, label=sweep.label.format)
     except Exception as problem:  # noqa: BLE001 - untrusted input must not crash the grade
         return artifacts.Step(step.name, False, step.outdir,
                               error=f"the grader could not make sense of this experiment's results "
@@ -310,7 +301,7 @@ def _selected(case, parts):
     return parts is None or (steps and all(STEP_TO_PART[s] in parts for s in steps))
 
 
-def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
+def grade(submission_path, *, profile, include_hidden=True, tests_dir=None,
           calibration_path=CALIBRATION_FILE, limits=None, parts=None, protected_paths=(),
           deadline=None):
     """Grade one submission and return a GradeReport (never raises for student faults).
@@ -323,7 +314,7 @@ def grade(submission_path, *, profile, include_hidden=True, tests_dir=TESTS_DIR,
     include_hidden : bool, default=True
         Also run the hidden test cases (needs the calibration file).
     parts : collection of str, optional
-        Grade only these parts (names of ``grader.probes.PARTS``); default all.
+        Grade only these parts (names of ``grader.PARTS``); default all.
     protected_paths : sequence of str
         More folders or files the sandboxed parts must not see (e.g. the results folder).
     deadline : float, optional
@@ -408,14 +399,15 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
     """One attempt at ``grade``; the report says why when the parts could not be run."""
     started = time.monotonic()
     # Everything trusted is read and fingerprinted before any student code runs.
-    trusted = TrustedFiles([PACKAGE_DIR, tests_dir, calibration_path,
+    trusted = TrustedFiles([PACKAGE_DIR, *test_file_paths(tests_dir), calibration_path,
                             os.path.dirname(os.path.abspath(datasets.__file__))])
     test_files = load_test_files(tests_dir)
     cases = [(test_file, case) for test_file in test_files for case in test_file.test_cases
              if (include_hidden or not case.hidden) and _selected(case, parts)]
     data, dataset = load_data(profile)
-    env = {"profile": profile,
-           "normalize_input": data["x_val"][:probes.NORMALIZE_SAMPLE_ROWS]}
+    env = {"profile": profile}
+    for part in PARTS.values():
+        env.update({name: make(data) for name, make in part.provides.items()})
     if include_hidden:
         env["thresholds"] = calibration.load(calibration_path, dataset_sha256=dataset.sha256,
                                              profile=profile)
@@ -424,7 +416,7 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
         extra_files=[calibration_path, PACKAGE_DIR / "reference_model.py", HELD_OUT_FILE,
                      *files_under(PACKAGE_ROOT / "solutions")],
         public_files=files_under(PACKAGE_ROOT / "assignment"))
-    hidden_paths = [PACKAGE_ROOT, PACKAGE_DIR, tests_dir, calibration_path,
+    hidden_paths = [PACKAGE_ROOT, PACKAGE_DIR, *test_file_paths(tests_dir), calibration_path,
                     os.environ.get(DATA_ENV_VAR), os.path.abspath(os.fspath(submission_path)),
                     *_home_folders(), *protected_paths]
     notes = []

@@ -24,9 +24,6 @@ from grader.config import Profile
 
 keras = None  # set by prepare_worker()
 
-#: Optimizer names build_model must accept.
-OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop", "adagrad", "nadam")
-NORMALIZE_SAMPLE_ROWS = 200
 #: Largest array (elements) the recording builder copies for the replay: 2 x the training set.
 MAX_SAVED_ELEMENTS = 4_000_000
 
@@ -42,21 +39,19 @@ def prepare_worker(threads=None):
     import tensorflow as tf
     import keras as keras_module
     tf.config.experimental.enable_op_determinism()
+    import grader.parts  # noqa: F401 - every part's declaration, read before parts hide grader/
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     keras = keras_module
 
 
-#: Parts whose experiments get the grader-only reference builder as ``build_fn``.
-REFERENCE_BUILDER_PARTS = ("normalization", "batch_size", "learning_rate", "optimizer")
-
-
 def preload(part, request):
     """Load what a part needs from grader-only files, in the part's process, before its
     isolation hides them. The worker itself never imports the grader-only builder, so it
     is never in the memory of a part that does not need it (Part 2 above all)."""
-    if request.get("reference_model") and part in REFERENCE_BUILDER_PARTS:
+    from grader import parts
+    if request.get("reference_model") and parts.PARTS[part].reference_builder:
         from grader import reference_model  # noqa: F401
 
 
@@ -282,11 +277,12 @@ class Context:
 
     def __init__(self, data, request):
         self.data = data
-        self.profile = Profile(**{k: tuple(v) if isinstance(v, list) else v
-                                  for k, v in request["profile"].items()})
+        self.profile = Profile(**request["profile"])
         self.submission_dir = os.path.abspath(request["submission"])
         self.outdir = os.path.abspath(request["outdir"])
         self.use_reference_model = bool(request.get("reference_model"))
+        #: What the trusted side told this part (``grader.parts.Part.inputs``).
+        self.inputs = request.get("inputs") or {}
 
     def module(self, name):
         return importlib.import_module(name)
@@ -310,21 +306,12 @@ class Context:
         return self.data[f"x_{split}"].astype(np.float32) / np.float32(255.0)
 
 
-def step_normalize(ctx):
-    sample = ctx.data["x_val"][:NORMALIZE_SAMPLE_ROWS].copy()
-    result = ctx.module("normalization").normalize_pixels(sample)
-    if not isinstance(result, np.ndarray):
-        raise StepError(f"normalize_pixels returned {type(result).__name__}, expected a NumPy array")
-    if result.dtype == object:
-        raise StepError("normalize_pixels returned an array of Python objects, expected float32")
-    return {"dtype": str(result.dtype), "shape": list(result.shape)}, \
-        {"result": result, "input_after": sample}
-
-
-def _experiment(ctx, step_name, function_name, settings_keyword, settings, x_train, x_val,
-                **kwargs):
-    module = ctx.module("normalization" if function_name == "run_normalization_experiment"
-                        else "experiments")
+def run_experiment(ctx, step_name, module_name, function_name, settings_keyword, settings,
+                   x_train, x_val, **kwargs):
+    """Call the student's experiment ``module_name.function_name`` with the grader's data,
+    a recording ``build_fn`` and the settings; record every run it returns and every fit
+    the builder saw (the replay re-trains them on the trusted side)."""
+    module = ctx.module(module_name)
     builder = RecordingBuilder(ctx.model_maker(), ctx.profile.seed, ctx.known_arrays())
     arguments = dict(epochs=ctx.profile.epochs, seed=ctx.profile.seed, build_fn=builder, **kwargs)
     if settings_keyword is not None:
@@ -348,301 +335,6 @@ def _experiment(ctx, step_name, function_name, settings_keyword, settings, x_tra
     return value, builder.arrays()
 
 
-def step_normalization_experiment(ctx):
-    p = ctx.profile
-    return _experiment(ctx, "normalization_experiment", "run_normalization_experiment", None,
-                       ["raw", "normalized"], ctx.data["x_train"], ctx.data["x_val"],
-                       batch_size=p.batch_size, optimizer=p.optimizer, learning_rate=p.learning_rate)
-
-
-def step_batch_size_experiment(ctx):
-    p = ctx.profile
-    return _experiment(ctx, "batch_size_experiment", "run_batch_size_experiment", "batch_sizes",
-                       p.batch_sizes, ctx.normalized("train"), ctx.normalized("val"),
-                       optimizer=p.optimizer, learning_rate=p.learning_rate)
-
-
-def step_learning_rate_experiment(ctx):
-    p = ctx.profile
-    return _experiment(ctx, "learning_rate_experiment", "run_learning_rate_experiment",
-                       "learning_rates", p.learning_rates, ctx.normalized("train"),
-                       ctx.normalized("val"), batch_size=p.batch_size, optimizer=p.optimizer)
-
-
-def step_optimizer_experiment(ctx):
-    p = ctx.profile
-    return _experiment(ctx, "optimizer_experiment", "run_optimizer_experiment", "optimizers",
-                       p.optimizers, ctx.normalized("train"), ctx.normalized("val"),
-                       batch_size=p.batch_size, learning_rate=p.learning_rate)
-
-
-def describe_model(model):
-    """Structure, loss, metrics and optimizer of a compiled model, as plain data.
-
-    ``dense`` lists the model's Dense layers as ``{"units", "activation", "written"}``
-    whatever way each activation was given: ``Dense(250, activation="sigmoid")``,
-    ``Dense(250, activation=keras.activations.sigmoid)``, or ``Dense(250)`` followed by
-    ``Activation("sigmoid")`` (or an activation layer such as ``Softmax()``) describe the
-    same layer. ``written`` is the layer as the student wrote it, for messages.
-    """
-    if not isinstance(model, keras.Model):
-        raise StepError(f"build_model returned {type(model).__name__}, expected a keras Model")
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        config = layer.get_config()
-        activation = config.get("activation")
-        layers.append({
-            "class_name": type(layer).__name__,
-            "units": config.get("units"),
-            "activation": activation if isinstance(activation, str) or activation is None
-            else str(activation),
-            "scale": _number_or_none(config.get("scale")),
-            "offset": _number_or_none(config.get("offset")),
-        })
-    optimizer = getattr(model, "optimizer", None)
-    compile_config = model.get_compile_config() if getattr(model, "compiled", False) else None
-    return {
-        "layers": layers,
-        "dense": _dense_pairs(model),
-        "input_shape": _shape_list(getattr(model, "input_shape", None)),
-        "output_shape": _shape_list(getattr(model, "output_shape", None)),
-        "compiled": compile_config is not None,
-        "loss": _describe_loss(getattr(model, "loss", None)),
-        "metrics": _describe_metrics((compile_config or {}).get("metrics")),
-        "optimizer": None if optimizer is None else {
-            "class_name": type(optimizer).__name__,
-            "learning_rate": float(np.asarray(optimizer.learning_rate)),
-        },
-    }
-
-
-#: Layers that only apply an activation, by class name -> the activation they apply.
-ACTIVATION_LAYERS = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu",
-                     "ELU": "elu", "PReLU": "prelu"}
-
-
-def _flat_layers(model):
-    """The model's layers in order, with the layers of nested models in their place."""
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _flat_layers(layer)
-        elif not isinstance(layer, keras.layers.InputLayer):
-            yield layer
-
-
-def _activation_name(activation):
-    """'sigmoid' for "sigmoid", keras.activations.sigmoid, tf.nn.sigmoid, ...; 'linear' for
-    none."""
-    if activation is None:
-        return "linear"
-    name = activation if isinstance(activation, str) else \
-        getattr(activation, "__name__", None) or type(activation).__name__
-    name = str(name).lower()
-    return name[:-3] if name.endswith("_v2") else name
-
-
-def _dense_pairs(model):
-    """The Dense layers as (units, activation) pairs, each with the activation layers that
-    directly follow it folded in (see ``describe_model``)."""
-    pairs = []
-    for layer in _flat_layers(model):
-        kind = type(layer).__name__
-        if kind == "Dense":
-            units = getattr(layer, "units", None)
-            units = int(units) if isinstance(units, (int, np.integer)) else None
-            activation = _activation_name(getattr(layer, "activation", None))
-            written = f"Dense({units})" if activation == "linear" else \
-                f"Dense({units}, activation={activation!r})"
-            pairs.append({"units": units, "activation": activation, "written": written})
-        elif pairs and (kind == "Activation" or kind in ACTIVATION_LAYERS):
-            activation = ACTIVATION_LAYERS.get(kind) or \
-                _activation_name(getattr(layer, "activation", None))
-            last = pairs[-1]
-            last["written"] += f" + Activation({activation!r})" if kind == "Activation" \
-                else f" + {kind}()"
-            if last["activation"] == "linear":
-                last["activation"] = activation
-            elif activation != "linear":
-                last["activation"] = f"{last['activation']}, then {activation}"
-    return pairs
-
-
-def _number_or_none(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _shape_list(shape):
-    if shape is None or not isinstance(shape, tuple):
-        return None
-    return [None if d is None else int(d) for d in shape]
-
-
-def _describe_loss(loss):
-    if loss is None:
-        return None
-    if isinstance(loss, str):
-        return {"name": loss, "from_logits": False}
-    config = loss.get_config() if hasattr(loss, "get_config") else {}
-    return {"name": getattr(loss, "__name__", None) or type(loss).__name__,
-            "from_logits": bool(config.get("from_logits", False))}
-
-
-def _describe_metrics(metrics):
-    names = []
-    for metric in metrics or []:
-        if isinstance(metric, str):
-            names.append(metric)
-        elif isinstance(metric, dict):
-            names.append(str(metric.get("class_name") or metric.get("config", {}).get("name")))
-        else:
-            names.append(str(getattr(metric, "name", type(metric).__name__)))
-    return names
-
-
-def step_build_default(ctx):
-    return describe_model(ctx.module("architecture").build_model(10)), {}
-
-
-def step_build_custom(ctx):
-    return describe_model(ctx.module("architecture").build_model(
-        7, optimizer="sgd", learning_rate=0.05)), {}
-
-
-def step_build_scaled(ctx):
-    return describe_model(ctx.module("architecture").build_model(10, input_scale=1 / 255)), {}
-
-
-def step_build_optimizers(ctx):
-    build_model = ctx.module("architecture").build_model
-    found = {}
-    for name in OPTIMIZER_NAMES:
-        try:
-            optimizer = describe_model(build_model(10, optimizer=name, learning_rate=0.02))["optimizer"]
-            found[name] = {"ok": True, "optimizer": optimizer}
-        except Exception as error:  # one bad name must not hide the others
-            found[name] = {"ok": False, "error": student_traceback(error, ctx.submission_dir)}
-    return found, {}
-
-
-#: Optimizer names as students may write them; build_model takes names in any case.
-MIXED_CASE_OPTIMIZER_NAMES = ("SGD", "Adam", "RMSprop", "AdaGrad", "NADAM")
-
-
-def step_build_mixed_case(ctx):
-    build_model = ctx.module("architecture").build_model
-    found = {}
-    for name in MIXED_CASE_OPTIMIZER_NAMES:
-        try:
-            optimizer = describe_model(build_model(10, optimizer=name, learning_rate=0.02))["optimizer"]
-            found[name] = {"ok": True, "optimizer": optimizer}
-        except Exception as error:  # one bad name must not hide the others
-            found[name] = {"ok": False, "error": student_traceback(error, ctx.submission_dir)}
-    return found, {}
-
-
-def step_build_unknown_optimizer(ctx):
-    try:
-        model = ctx.module("architecture").build_model(10, optimizer="adamw_typo")
-    except Exception as error:
-        return {"raised": type(error).__name__, "is_value_error": isinstance(error, ValueError),
-                "message": str(error)[:500]}, {}
-    optimizer = getattr(model, "optimizer", None)
-    return {"raised": None, "optimizer": type(optimizer).__name__ if optimizer else None}, {}
-
-
-BEST_SETTING_CASES = (
-    ("val_accuracy", {8: [0.5, 0.7], 32: [0.6, 0.8], 512: [0.7, 0.75]}),
-    ("val_loss", {"sgd": [2.0, 1.2], "adam": [1.0, 0.4], "rmsprop": [0.9, 0.5]}),
-    ("val_accuracy", {1.0: [0.2, float("nan")], 0.01: [0.5, 0.6], 0.001: [0.4, 0.6]}),
-    ("loss", {16: [1.0, 0.30], 128: [1.0, 0.31]}),
-    # the best epoch is not the last one: 8 peaked highest (0.9) but ended lowest
-    ("val_accuracy", {8: [0.9, 0.6], 32: [0.5, 0.7], 512: [0.8, 0.65]}),
-)
-
-
-def step_best_setting(ctx):
-    best_setting = ctx.module("experiments").best_setting
-    answers = []
-    for metric, finals in BEST_SETTING_CASES:
-        results = {key: {"loss": list(values), "val_loss": list(values),
-                         "accuracy": list(values), "val_accuracy": list(values)}
-                   for key, values in finals.items()}
-        try:
-            answers.append({"ok": True, "key": key_to_json(best_setting(results, metric=metric))})
-        except Exception as error:
-            answers.append({"ok": False, "error": student_traceback(error, ctx.submission_dir)})
-    try:
-        best_setting({}, metric="val_accuracy")
-        empty = {"raised": None}
-    except Exception as error:
-        empty = {"raised": type(error).__name__, "is_value_error": isinstance(error, ValueError)}
-    return {"answers": answers, "empty": empty}, {}
-
-
-GRADIENT_DESCENT_CASES = ((0.1, 50, 0.0), (0.25, 4, 10.0), (1.1, 10, 0.0))
-ITERATION_CASES = ((1000, 32), (1000, 1000), (60000, 1), (7, 8), (2000, 16))
-ANSWER_NAMES = ("TOO_HIGH_LEARNING_RATE_SYMPTOM", "PER_PARAMETER_OPTIMIZER", "WHY_NORMALIZE")
-
-
-def step_concepts(ctx):
-    module = ctx.module("concepts")
-    answers = {}
-    for name in ANSWER_NAMES:
-        value = getattr(module, name, "<missing>")
-        answers[name] = value[:200] if isinstance(value, str) else value_record(value)
-    return {"answers": answers}, {}
-
-
-def step_gradient_descent(ctx):
-    function = ctx.module("concepts").gradient_descent
-    outputs = []
-    for learning_rate, n_steps, x0 in GRADIENT_DESCENT_CASES:
-        positions = function(learning_rate, n_steps, x0=x0)
-        outputs.append(to_float_list(list(positions), "gradient_descent's result"))
-    return {"cases": [list(c) for c in GRADIENT_DESCENT_CASES], "outputs": outputs}, {}
-
-
-def step_iterations_per_epoch(ctx):
-    function = ctx.module("concepts").iterations_per_epoch
-    outputs = []
-    for n_samples, batch_size in ITERATION_CASES:
-        value = function(n_samples, batch_size)
-        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-            outputs.append(int(value))
-            continue
-        record = value_record(value)  # not an int: kept with the number it stands for, if any
-        if isinstance(value, (float, np.floating)) and math.isfinite(float(value)):
-            record["number"] = float(value)
-        outputs.append(record)
-    return {"cases": [list(c) for c in ITERATION_CASES], "outputs": outputs}, {}
-
-
-#: Part name -> (modules it grades, modules it only needs importable, steps in order).
-#: A needed-only module that fails to import is replaced by a placeholder, so a broken
-#: architecture.py does not cost the experiments' points (they use the grader's builder).
-PARTS = {
-    "normalization": (("training", "normalization"), ("architecture",),
-                      (step_normalize, step_normalization_experiment)),
-    "architecture": (("architecture",), (),
-                     (step_build_default, step_build_custom, step_build_optimizers,
-                      step_build_mixed_case, step_build_unknown_optimizer, step_build_scaled)),
-    "batch_size": (("training", "experiments"), ("architecture",), (step_batch_size_experiment,)),
-    "learning_rate": (("training", "experiments"), ("architecture",),
-                      (step_learning_rate_experiment,)),
-    "optimizer": (("training", "experiments"), ("architecture",),
-                  (step_optimizer_experiment, step_best_setting)),
-    "concepts": (("concepts",), (), (step_concepts, step_gradient_descent,
-                                     step_iterations_per_epoch)),
-}
-
-
-def step_name(step):
-    return step.__name__[len("step_"):]
 
 
 # ------------------------------------------------------------------------------ runner
@@ -683,8 +375,10 @@ def _placeholder_module(name, error):
 
 def run_part(part, data, request):
     """Run every step of ``part``, writing each outcome to the output folder."""
+    from grader import parts
     ctx = Context(data, request)
-    graded_modules, needed_modules, steps = PARTS[part]
+    declaration = parts.PARTS[part]  # imported by prepare_worker, before any isolation
+    graded_modules, needed_modules = declaration.graded_modules, declaration.needed_modules
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sys.path[:] = [ctx.submission_dir] + [entry for entry in sys.path
                                           if os.path.abspath(entry or ".") != package_root]
@@ -701,8 +395,8 @@ def run_part(part, data, request):
                     import_error["summary"] = f"{name}.py failed to import: {import_error['summary']}"
             else:
                 sys.modules[name] = _placeholder_module(name, error)
-    for step in steps:
-        name = step_name(step)
+    for step in declaration.steps:
+        name = parts.step_name(step)
         path = os.path.join(ctx.outdir, name)
         if import_error is not None:
             _write_json(path + ".json", {"ok": False, "error": import_error})

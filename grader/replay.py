@@ -328,6 +328,7 @@ def verify(experiments, step_arrays, data, profile, replay_context, worker, wall
                                       " (train with fit(x, y, batch_size=..., epochs=..., "
                                       "validation_data=(x_val, y_val), callbacks=[...]) only)")
                 continue
+            run.replay_digest = job.digest
             pending.append((run, job, read_cached(job)))
     _match(pending)
     live = {}

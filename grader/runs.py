@@ -46,6 +46,8 @@ class Run:
     replay_history: dict | None = None
     replay_distance: float | None = None
     replay_problem: str | None = None
+    #: The replay job this run was checked against (its cache file is <digest>.json).
+    replay_digest: str | None = None
     #: Largest pixel of the arrays the fit got, by role ("x", "x_val"), measured by the
     #: grader on the arrays themselves (the grader's own or the part's saved copy).
     input_max: dict = dataclasses.field(default_factory=dict)

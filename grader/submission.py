@@ -14,7 +14,7 @@ import zipfile
 import zlib
 
 from grader import safefs
-from grader.config import STUDENT_MODULES
+from grader.parts import student_modules
 
 MAX_MODULE_BYTES = 1024 * 1024
 MAX_MODULES = 30
@@ -98,7 +98,7 @@ def stage(submission, destination):
         elif "__pycache__" not in parts and not relative.startswith("."):
             found["ignored"].append(relative)
     found["log_runs"] = len(log_runs)
-    found["missing"] = [f"{m}.py" for m in STUDENT_MODULES if f"{m}.py" not in found["modules"]]
+    found["missing"] = [f"{m}.py" for m in student_modules() if f"{m}.py" not in found["modules"]]
     found["ignored"] = found["ignored"][:20]
     found["problems"] = found["problems"][:20]
     return found

@@ -6,7 +6,6 @@ against a calibration file made for that profile, so a grade takes seconds.
 """
 
 import ast
-import dataclasses
 import functools
 import json
 import os
@@ -16,7 +15,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 ASSIGNMENT = REPO / "assignment"
-TESTS_DIR = REPO / "grader" / "tests"
+#: Every part's otter test file (grader/parts/<name>/tests.py).
+TEST_FILES = sorted(REPO.glob("grader/parts/*/tests.py"))
 CALIBRATION = REPO / "grader" / "calibration.json"
 GRADER_ONLY = [REPO / "grader" / "reference_model.py"]
 
@@ -58,14 +58,14 @@ def check_calibration(folder):
         metrics = json.loads(CALIBRATION.read_text())["metrics"]
     except (OSError, ValueError, KeyError):
         metrics = {}
-    profile = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(CHECK).items()}
+    profile = CHECK.to_dict()
     path = Path(folder) / "calibration.json"
     path.write_text(json.dumps({"dataset": {"sha256": _check_dataset_sha()}, "profile": profile,
                                 "metrics": metrics}))
     return path
 
 
-def grade(submission, folder, *, parts, tests_dir=TESTS_DIR, calibration=None, include_hidden=True):
+def grade(submission, folder, *, parts, tests_dir=None, calibration=None, include_hidden=True):
     """Grade ``submission`` in the check profile; returns ``(report, seconds)``."""
     from grader import engine
     from grader.config import CHECK
@@ -129,7 +129,7 @@ def secret_lines(min_chars=20):
     """Lines no student may see: hidden test cases (not also in public code), the
     calibration, grader-only code, and solution lines that are not in the skeleton."""
     secret = set()
-    for path in sorted(TESTS_DIR.glob("*.py")):
+    for path in TEST_FILES:
         secret |= _hidden_case_lines(path)
     public = {_normalized(line) for path in ASSIGNMENT.glob("*.py") for line in path.read_text().splitlines()}
     for path in sorted(SOLUTIONS.glob("*.py")):
@@ -183,6 +183,12 @@ def make_marker(name):
     return ("atk" + os.urandom(6).hex())[:15]
 
 
+def copy_name(path):
+    """A file's name in a flat copy: a part's ``tests.py`` is named after its part."""
+    path = Path(path)
+    return f"{path.parent.name}.py" if path.name == "tests.py" else path.name
+
+
 def world_readable_copy(files, name="grader-copy"):
     """Copies of ``files`` in a fresh world-readable folder under /tmp (pytest's own
     temporary folders are private to root, which would hide them for the wrong reason)."""
@@ -191,6 +197,7 @@ def world_readable_copy(files, name="grader-copy"):
     folder = Path(tempfile.mkdtemp(prefix=f"train-{name}-"))
     os.chmod(folder, 0o755)
     for path in files:
-        shutil.copy(path, folder / Path(path).name)
-        os.chmod(folder / Path(path).name, 0o644)
+        name = copy_name(path)
+        shutil.copy(path, folder / name)
+        os.chmod(folder / name, 0o644)
     return folder

@@ -52,7 +52,7 @@ def build(tmp_path, attack, **placeholders):
 def secret_patterns(*extra):
     """Glob patterns of the grader's hidden material, for attacks that go looking for it."""
     repo = harness.REPO
-    return [str(repo / "grader/tests/*.py"), str(repo / "grader/calibration.json"),
+    return [str(repo / "grader/parts/*/tests.py"), str(repo / "grader/calibration.json"),
             str(repo / "grader/reference_model.py"), str(repo / "solutions/*.py"), *extra]
 
 
@@ -152,11 +152,11 @@ def test_leak_hidden_without_namespaces(tmp_path, monkeypatch):
     (and root-only copies stay unreadable)? Without root, where the parts can read them,
     is what the attack reads still withheld from every message?"""
     monkeypatch.setenv("TRAIN_GRADER_NO_NAMESPACES", "1")
-    locked = harness.world_readable_copy(sorted(harness.TESTS_DIR.glob("*.py")), "locked-tests")
+    locked = harness.world_readable_copy(harness.TEST_FILES, "locked-tests")
     try:
         os.chmod(locked, 0o700)  # as run_autograder does to /autograder/source
         report, marker = run_attack("leak_hidden", tmp_path, monkeypatch,
-                                    SECRETS=secret_patterns(str(locked / "part6_concepts.py")))
+                                    SECRETS=secret_patterns(str(locked / "concepts.py")))
     finally:
         shutil.rmtree(locked, ignore_errors=True)
     texts = [r.message for r in report.results] + report.notes
@@ -187,7 +187,7 @@ def test_leak_hidden_from_locked_autograder(tmp_path):
                         ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(harness.REPO / "builder" / "templates" / "run_autograder", root / "source")
         secrets = [str(path).replace(str(harness.REPO), str(root / "source")) for path in
-                   [*sorted(harness.TESTS_DIR.glob("*.py")), harness.CALIBRATION, *harness.GRADER_ONLY]]
+                   [*harness.TEST_FILES, harness.CALIBRATION, *harness.GRADER_ONLY]]
         secrets.append(str(root / "results" / "results.json"))
         submission = build(tmp_path, attack, MARKER=marker, SECRETS=secrets)
         shutil.copytree(submission, root / "submission")
@@ -363,7 +363,7 @@ def test_rewrite_grader(tmp_path, monkeypatch):
     harness.set_limits(monkeypatch)
     marker = harness.make_marker("rewrite_grader")
     copies = harness.world_readable_copy(
-        [*sorted(harness.TESTS_DIR.glob("*.py")), harness.check_calibration(tmp_path)], "rewrite")
+        [*harness.TEST_FILES, harness.check_calibration(tmp_path)], "rewrite")
     planted = harness.REPO / "grader" / f"{marker}.py"
     try:
         before = {p.name: p.read_bytes() for p in copies.iterdir()}
@@ -407,12 +407,12 @@ def test_trusted_files_are_loaded_before_student_code(tmp_path, monkeypatch):
     (and give no points) when they change while parts run?"""
     from grader import engine
     copies = harness.world_readable_copy(
-        [*sorted(harness.TESTS_DIR.glob("*.py")), harness.check_calibration(tmp_path)], "trusted")
+        [*harness.TEST_FILES, harness.check_calibration(tmp_path)], "trusted")
     seen = {}
 
     def fake_collect(submission_dir, profile, steps_needed, data, **kwargs):
         seen["cases_loaded"] = True
-        (copies / "part6_concepts.py").write_text("raise SystemExit('tampered')\n")
+        (copies / "concepts.py").write_text("raise SystemExit('tampered')\n")
         (copies / "calibration.json").write_text("{}")
         return {}, {}
 
@@ -435,7 +435,7 @@ def test_sandbox_user_cannot_read_locked_files(tmp_path):
     from grader.sandbox import oslimits
     identity = oslimits.sandbox_identity()
     locked = harness.world_readable_copy([harness.CALIBRATION if harness.CALIBRATION.exists()
-                                          else harness.TESTS_DIR / "part6_concepts.py"], "locked")
+                                          else harness.REPO / "grader/parts/concepts/tests.py"], "locked")
     try:
         os.chmod(locked, 0o700)
         assert oslimits.can_read(identity, str(locked)) is False

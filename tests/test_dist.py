@@ -78,14 +78,15 @@ def _hidden_flags(source):
 def test_student_version_has_public_tests_only(two_builds):
     """Are hidden test cases absent from assignment/tests and the student zip, while every
     public case is kept?"""
-    for path in (REPO / "grader" / "tests").glob("part*.py"):
-        full = _hidden_flags(path.read_text())
-        public = _hidden_flags((ASSIGNMENT / "tests" / path.name).read_text())
+    from builder.pipeline import test_files
+    for source, public_name in test_files(REPO):
+        full = _hidden_flags((REPO / source).read_text())
+        public = _hidden_flags((ASSIGNMENT / "tests" / public_name).read_text())
         assert True in full and True not in public
         assert len(public) == full.count(False)
     with zipfile.ZipFile(two_builds[0] / "student.zip") as bundle:
         for name in bundle.namelist():
-            if name.startswith("grader/tests/part"):
+            if name.startswith("grader/parts/") and name.endswith("/tests.py"):
                 assert True not in _hidden_flags(bundle.read(name).decode())
 
 

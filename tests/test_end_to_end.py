@@ -11,23 +11,28 @@ import zipfile
 
 import pytest
 
+from grader.parts import total_points
+
 from conftest import ASSIGNMENT, REPO, SOLUTIONS, grade, make_submission, scores_by_part
 
 pytestmark = pytest.mark.slow
 PYTHON = sys.executable
+#: The configured assignment's total (grader/assignment.toml and the parts' test files).
+TOTAL = total_points()
 
 
 def test_reference_earns_every_point(reference_report):
-    """Does the reference solution earn all 100 points, hidden tests included?"""
+    """Does the reference solution earn every point of the configured assignment, hidden
+    tests included?"""
     failed = [(r.name, r.message) for r in reference_report.results if not r.passed]
     assert failed == []
-    assert reference_report.max_score == 100
-    assert reference_report.score == 100
+    assert reference_report.max_score == TOTAL
+    assert reference_report.score == TOTAL
 
 
 def test_skeleton_earns_nothing_without_crashing(skeleton_report):
     """Does the untouched skeleton score 0, with a message on every test?"""
-    assert skeleton_report.max_score == 100
+    assert skeleton_report.max_score == TOTAL
     assert skeleton_report.score == 0
     for result in skeleton_report.results:
         assert result.message.strip(), result.name
@@ -70,7 +75,7 @@ def test_cli_writes_gradescope_results(tmp_path):
     assert len(document["tests"]) == expected_cases
     for test in document["tests"]:
         assert set(test) >= {"name", "score", "max_score", "output", "visibility", "status"}
-    assert "total" in completed.stdout and "0 / 100" in completed.stdout
+    assert "total" in completed.stdout and f"0 / {TOTAL:g}" in completed.stdout
 
 
 def test_zip_submission_is_accepted(tmp_path):
@@ -107,16 +112,16 @@ def _run_autograder(root, autograder_zip, submission_dir):
     return completed, json.loads((root / "results" / "results.json").read_text())
 
 
-@pytest.mark.parametrize("submission, expected", [(SOLUTIONS, 100), (ASSIGNMENT, 0)],
+@pytest.mark.parametrize("submission, expected", [(SOLUTIONS, "all"), (ASSIGNMENT, 0)],
                          ids=["reference", "skeleton"])
 def test_autograder_zip_in_simulated_gradescope(tmp_path, built_dist, submission, expected):
     """Does the autograder zip, unpacked into source/ with submission/ and results/ beside
-    it, grade the reference to 100 and the skeleton to 0?"""
+    it, grade the reference to full marks and the skeleton to 0?"""
     completed, document = _run_autograder(tmp_path, built_dist / "autograder" / "autograder.zip",
                                           submission)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    assert document["score"] == expected
-    assert sum(t["max_score"] for t in document["tests"]) == 100
+    assert document["score"] == (TOTAL if expected == "all" else expected)
+    assert sum(t["max_score"] for t in document["tests"]) == TOTAL
 
 
 def test_student_bundle_self_check_runs_on_its_own(tmp_path, built_dist):

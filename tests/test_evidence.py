@@ -23,19 +23,20 @@ from conftest import make_submission
 
 from grader import engine
 from grader.config import CHECK
+from grader.parts import EXPERIMENTS
 
 #: The self-check's data and sizes, but graded as the autograder grades: the grader's own
 #: builder in the experiments and every run replayed.
 PROFILE = dataclasses.replace(CHECK, name="evidence", reference_model=True)
 EXPERIMENT_PARTS = ("normalization", "batch_size", "learning_rate", "optimizer")
-EXPERIMENT_STEPS = set(engine.EXPERIMENT_STEPS)
+EXPERIMENT_STEPS = set(EXPERIMENTS)
 EVIDENCE_CORPUS = Path(__file__).parent / "attacks" / "evidence"
 
 
 def _calibration(folder):
     """A calibration for PROFILE: the real file's metrics, PROFILE's data and profile."""
     metrics = json.loads(harness.CALIBRATION.read_text())["metrics"]
-    profile = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(PROFILE).items()}
+    profile = PROFILE.to_dict()
     path = Path(folder) / "calibration.json"
     path.write_text(json.dumps({"dataset": {"sha256": engine.load_data(PROFILE)[1].sha256},
                                 "profile": profile, "metrics": metrics}))

@@ -6,6 +6,8 @@ tests/mutants/grading.py; TRAIN_TEST_FULL_GRADES=1 grades every part)."""
 
 import pytest
 
+from grader.parts import total_points
+
 from conftest import SOLUTIONS, make_submission
 from mutants import grading
 from mutants.corpus import EXPECTED_SCORES, MUTANTS, render, points_by_test
@@ -37,13 +39,13 @@ def test_expected_score_table_is_current():
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_loses_exactly_its_points(tmp_path, mutant):
-    """Does the mutant fail exactly its tests, score exactly 100 minus their points, and
+    """Does the mutant fail exactly its tests, score exactly the total minus their points, and
     get messages that name the mistake?"""
     submission = make_submission(tmp_path, mutant.replacements)
     outcome = grading.grade(submission, mutant.modules)
     points = points_by_test()
     expected_score = outcome.max_score - sum(points[test_id][0] for test_id in mutant.fails)
-    assert outcome.max_score == 100
+    assert outcome.max_score == total_points()
     assert (sorted(outcome.failed), outcome.score) == (sorted(mutant.fails), expected_score), \
         outcome.describe()
     for test_id, text in mutant.says.items():

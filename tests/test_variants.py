@@ -5,6 +5,8 @@ tests/mutants/grading.py; TRAIN_TEST_FULL_GRADES=1 grades every part)."""
 
 import pytest
 
+from grader.parts import total_points
+
 from conftest import SOLUTIONS, make_submission
 from mutants import grading
 from variants.corpus import VARIANTS
@@ -26,4 +28,4 @@ def test_variant_earns_every_point(tmp_path, variant):
     """Does this correct-but-different solution score full marks?"""
     submission = make_submission(tmp_path, variant.replacements)
     outcome = grading.grade(submission, variant.modules)
-    assert outcome.failed == {} and outcome.score == outcome.max_score == 100, outcome.describe()
+    assert outcome.failed == {} and outcome.score == outcome.max_score == total_points(), outcome.describe()

@@ -20,10 +20,10 @@ LETTERS = ("a", "b", "c", "d")
 
 
 @test_case(name="6.1 gradient_descent returns the n_steps + 1 positions", points=1, hidden=False)
-def test_gradient_descent_shape(gradient_descent):
-    check_step(gradient_descent)
-    for (rate, n_steps, x0), positions in zip(gradient_descent.value["cases"],
-                                              gradient_descent.value["outputs"]):
+def test_gradient_descent_shape(descent_paths):
+    check_step(descent_paths)
+    for (rate, n_steps, x0), positions in zip(descent_paths.value["cases"],
+                                              descent_paths.value["outputs"]):
         check(len(positions) == n_steps + 1 and positions[0] == x0,
               f"{n_steps + 1} positions starting at x0={x0} for n_steps={n_steps}",
               f"{len(positions)} positions starting at {positions[0] if positions else None}",
@@ -31,9 +31,9 @@ def test_gradient_descent_shape(gradient_descent):
 
 
 @test_case(name="6.3 iterations_per_epoch returns integers", points=1, hidden=False)
-def test_iterations_type(iterations_per_epoch):
-    check_step(iterations_per_epoch)
-    for value in iterations_per_epoch.value["outputs"]:
+def test_iterations_type(iteration_counts):
+    check_step(iteration_counts)
+    for value in iteration_counts.value["outputs"]:
         check(isinstance(value, int), "an int (a count of updates)", shown(value),
               "math.ceil returns an int; np.ceil returns a float: wrap it in int(...)")
 
@@ -48,14 +48,14 @@ def _number(value):
 
 
 @test_case(name="6.5 every answer is one of 'a', 'b', 'c', 'd'", points=1, hidden=False)
-def test_answers_format(concepts):
-    check_step(concepts)
-    for question, answer in concepts.value["answers"].items():
+def test_answers_format(concept_answers):
+    check_step(concept_answers)
+    for question, answer in concept_answers.value["answers"].items():
         check(isinstance(answer, str) and answer.strip().lower() in LETTERS,
               f"{question} to be one of {LETTERS}", shown(answer),
               "set it to one letter, as a string: e.g. \"b\"")
 
 
-def _answer(concepts, question):
-    value = concepts.value["answers"][question]
+def _answer(concept_answers, question):
+    value = concept_answers.value["answers"][question]
     return value.strip().lower() if isinstance(value, str) else None

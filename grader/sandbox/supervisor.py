@@ -227,10 +227,12 @@ class Worker:
         except ValueError:
             return None
 
-    def run_part(self, part, wall_seconds=None):
+    def run_part(self, part, wall_seconds=None, inputs=None):
         """Run one part in a fresh sandboxed child; returns its ``PartOutcome``.
 
-        ``wall_seconds`` shortens the part's wall-time limit (to fit the whole grade's budget).
+        ``wall_seconds`` shortens the part's wall-time limit (to fit the whole grade's budget);
+        ``inputs`` (JSON-able) is what the trusted side tells the part's probes
+        (``grader.parts.Part.inputs``).
         """
         outdir = os.path.join(self.workdir, "parts", part)
         os.makedirs(outdir)
@@ -244,7 +246,8 @@ class Worker:
         wall = min(self.limits.wall_seconds, wall_seconds or math.inf)
         request = {"part": part, "outdir": outdir, "submission": self.submission_dir,
                    "profile": dataclasses.asdict(self.profile),
-                   "reference_model": self.profile.reference_model, "wall_seconds": wall}
+                   "reference_model": self.profile.reference_model, "wall_seconds": wall,
+                   "inputs": inputs or {}}
         outcome = PartOutcome(part=part, outdir=outdir, wall_limit_seconds=wall, limits=self.limits)
         if self.process is None or self.process.poll() is not None:
             outcome.worker_error = f"not run: the grading worker is not running{self._ended()}"

@@ -8,12 +8,12 @@ ZERO = ("6.",)
 CODE = r'''
 import json as _json, os as _os
 for _name, _value in {
-        "concepts": {"answers": {"TOO_HIGH_LEARNING_RATE_SYMPTOM": "zz", "PER_PARAMETER_OPTIMIZER": 7,
+        "concept_answers": {"answers": {"TOO_HIGH_LEARNING_RATE_SYMPTOM": "zz", "PER_PARAMETER_OPTIMIZER": 7,
                                  "WHY_NORMALIZE": None}},
-        "gradient_descent": {"cases": [[0.1, 1, 0.0]], "outputs": [[1.0]]}}.items():
+        "descent_paths": {"cases": [[0.1, 1, 0.0]], "outputs": [[1.0]]}}.items():
     with open(_name + ".json", "w") as _handle:
         _json.dump({"ok": True, "value": _value}, _handle)
-with open("iterations_per_epoch.json", "w") as _handle:
+with open("iteration_counts.json", "w") as _handle:
     _handle.write('{"ok": true, "value": ' + "[" * 100000 + "]" * 100000 + "}")
 _os._exit(0)
 '''

@@ -17,7 +17,7 @@ FULL_GRADES = os.environ.get("TRAIN_TEST_FULL_GRADES", "") not in ("", "0")
 
 @dataclasses.dataclass
 class Outcome:
-    """What grading found, over all 100 points."""
+    """What grading found, over all the assignment's points."""
 
     report: object                 # grader.engine.GradeReport of the parts that were graded
     score: float                   # graded score + the full points of the parts not graded
@@ -43,14 +43,12 @@ def test_id(name):
 
 def files_for(modules):
     """Paths of the grader test files whose steps run in a part grading one of ``modules``."""
-    from grader import engine, probes
-    from grader.config import TESTS_DIR
-    parts = {part for part, (graded, _, _) in probes.PARTS.items() if set(graded) & set(modules)}
+    from grader import engine
+    from grader.parts import PARTS
+    parts = {name for name, part in PARTS.items() if set(part.graded_modules) & set(modules)}
     chosen, skipped = [], []
-    for name in sorted(os.listdir(TESTS_DIR)):
-        if not name.endswith(".py") or name.startswith("_"):
-            continue
-        path = TESTS_DIR / name
+    for part in PARTS.values():
+        path = part.test_file
         test_file = _load(path)
         needed = {engine.STEP_TO_PART[p] for case in test_file.test_cases
                   for p in engine.case_parameters(case) if p in engine.STEP_TO_PART}
@@ -73,7 +71,7 @@ def grade(submission, modules, *, seed=None, full=FULL_GRADES):
         chosen, skipped = chosen + skipped, []
     with tempfile.TemporaryDirectory(prefix="train-partial-tests-") as tests_dir:
         for path, _ in chosen:
-            shutil.copy(path, tests_dir)
+            shutil.copy(path, os.path.join(tests_dir, f"{path.parent.name}.py"))
         report = engine.grade(str(submission), profile=profile, tests_dir=tests_dir)
     free = sum(float(case.points or 0) for _, test_file in skipped for case in test_file.test_cases)
     failed = {test_id(r.name): r.message for r in report.results if not r.passed}

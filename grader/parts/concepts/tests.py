@@ -20,10 +20,10 @@ LETTERS = ("a", "b", "c", "d")
 
 
 @test_case(name="6.1 gradient_descent returns the n_steps + 1 positions", points=1, hidden=False)
-def test_gradient_descent_shape(gradient_descent):
-    check_step(gradient_descent)
-    for (rate, n_steps, x0), positions in zip(gradient_descent.value["cases"],
-                                              gradient_descent.value["outputs"]):
+def test_gradient_descent_shape(descent_paths):
+    check_step(descent_paths)
+    for (rate, n_steps, x0), positions in zip(descent_paths.value["cases"],
+                                              descent_paths.value["outputs"]):
         check(len(positions) == n_steps + 1 and positions[0] == x0,
               f"{n_steps + 1} positions starting at x0={x0} for n_steps={n_steps}",
               f"{len(positions)} positions starting at {positions[0] if positions else None}",
@@ -31,10 +31,10 @@ def test_gradient_descent_shape(gradient_descent):
 
 
 @test_case(name="6.2 gradient_descent follows x - lr * 2 * (x - 3)", points=3, hidden=True)
-def test_gradient_descent_values(gradient_descent):
-    check_step(gradient_descent)
-    for (rate, n_steps, x0), positions in zip(gradient_descent.value["cases"],
-                                              gradient_descent.value["outputs"]):
+def test_gradient_descent_values(descent_paths):
+    check_step(descent_paths)
+    for (rate, n_steps, x0), positions in zip(descent_paths.value["cases"],
+                                              descent_paths.value["outputs"]):
         expected = [x0]
         for _ in range(n_steps):
             expected.append(expected[-1] - rate * 2 * (expected[-1] - 3))
@@ -46,18 +46,18 @@ def test_gradient_descent_values(gradient_descent):
 
 
 @test_case(name="6.3 iterations_per_epoch returns integers", points=1, hidden=False)
-def test_iterations_type(iterations_per_epoch):
-    check_step(iterations_per_epoch)
-    for value in iterations_per_epoch.value["outputs"]:
+def test_iterations_type(iteration_counts):
+    check_step(iteration_counts)
+    for value in iteration_counts.value["outputs"]:
         check(isinstance(value, int), "an int (a count of updates)", shown(value),
               "math.ceil returns an int; np.ceil returns a float: wrap it in int(...)")
 
 
 @test_case(name="6.4 iterations_per_epoch counts the last partial batch", points=3, hidden=True)
-def test_iterations_values(iterations_per_epoch):
-    check_step(iterations_per_epoch)
-    for (n_samples, batch_size), value in zip(iterations_per_epoch.value["cases"],
-                                              iterations_per_epoch.value["outputs"]):
+def test_iterations_values(iteration_counts):
+    check_step(iteration_counts)
+    for (n_samples, batch_size), value in zip(iteration_counts.value["cases"],
+                                              iteration_counts.value["outputs"]):
         expected = -(-n_samples // batch_size)
         check(_number(value) == expected,
               f"{expected} for {n_samples} samples, batch size {batch_size}",
@@ -74,35 +74,35 @@ def _number(value):
 
 
 @test_case(name="6.5 every answer is one of 'a', 'b', 'c', 'd'", points=1, hidden=False)
-def test_answers_format(concepts):
-    check_step(concepts)
-    for question, answer in concepts.value["answers"].items():
+def test_answers_format(concept_answers):
+    check_step(concept_answers)
+    for question, answer in concept_answers.value["answers"].items():
         check(isinstance(answer, str) and answer.strip().lower() in LETTERS,
               f"{question} to be one of {LETTERS}", shown(answer),
               "set it to one letter, as a string: e.g. \"b\"")
 
 
-def _answer(concepts, question):
-    value = concepts.value["answers"][question]
+def _answer(concept_answers, question):
+    value = concept_answers.value["answers"][question]
     return value.strip().lower() if isinstance(value, str) else None
 
 
 @test_case(name="6.6 symptom of a too-high learning rate", points=2, hidden=True)
-def test_too_high_lr(concepts):
-    check_step(concepts)
-    check(_answer(concepts, "TOO_HIGH_LEARNING_RATE_SYMPTOM") == "b", "the right choice",
+def test_too_high_lr(concept_answers):
+    check_step(concept_answers)
+    check(_answer(concept_answers, "TOO_HIGH_LEARNING_RATE_SYMPTOM") == "b", "the right choice",
           "another choice", "run Part 4 and look at the learning_rate_1 curves in TensorBoard")
 
 
 @test_case(name="6.7 optimizer with per-parameter step sizes", points=2, hidden=True)
-def test_per_parameter(concepts):
-    check_step(concepts)
-    check(_answer(concepts, "PER_PARAMETER_OPTIMIZER") == "b", "the right choice",
+def test_per_parameter(concept_answers):
+    check_step(concept_answers)
+    check(_answer(concept_answers, "PER_PARAMETER_OPTIMIZER") == "b", "the right choice",
           "another choice", "which optimizer keeps running averages of each weight's gradients?")
 
 
 @test_case(name="6.8 why normalization speeds up training", points=2, hidden=True)
-def test_why_normalize(concepts):
-    check_step(concepts)
-    check(_answer(concepts, "WHY_NORMALIZE") == "c", "the right choice", "another choice",
+def test_why_normalize(concept_answers):
+    check_step(concept_answers)
+    check(_answer(concept_answers, "WHY_NORMALIZE") == "c", "the right choice", "another choice",
           "compare the raw and normalized weight histograms from Part 1")

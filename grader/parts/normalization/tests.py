@@ -12,9 +12,9 @@ name = "Part 1: normalization"
 
 
 @test_case(name="1.1 normalize_pixels returns float32 of the same shape", points=2, hidden=False)
-def test_normalize_type(normalize):
-    check_step(normalize)
-    result, original = normalize.arrays["result"], normalize.arrays["input_after"]
+def test_normalize_type(normalize_sample):
+    check_step(normalize_sample)
+    result, original = normalize_sample.arrays["result"], normalize_sample.arrays["input_after"]
     check(result.dtype == np.float32, "dtype float32", str(result.dtype),
           "convert with x.astype(np.float32) before dividing")
     check(result.shape == original.shape, f"shape {original.shape}", str(result.shape),
@@ -22,9 +22,9 @@ def test_normalize_type(normalize):
 
 
 @test_case(name="1.2 normalize_pixels leaves its input unchanged", points=1, hidden=False)
-def test_normalize_no_mutation(normalize, normalize_input):
-    check_step(normalize)
-    after = normalize.arrays["input_after"]
+def test_normalize_no_mutation(normalize_sample, normalize_input):
+    check_step(normalize_sample)
+    after = normalize_sample.arrays["input_after"]
     check(after.dtype == np.uint8 and np.array_equal(after, normalize_input),
           "the uint8 input array to be unchanged after the call",
           f"an input array of dtype {after.dtype} with changed values",
@@ -32,9 +32,9 @@ def test_normalize_no_mutation(normalize, normalize_input):
 
 
 @test_case(name="1.3 normalize_pixels scales into [0, 1]", points=2, hidden=False)
-def test_normalize_range(normalize):
-    check_step(normalize)
-    result = normalize.arrays["result"]
+def test_normalize_range(normalize_sample):
+    check_step(normalize_sample)
+    result = normalize_sample.arrays["result"]
     check(np.all(np.isfinite(result)), "finite values", "NaN or infinity", "divide by 255, not by 0")
     low, high = float(result.min()), float(result.max())
     check(low >= 0.0 and high <= 1.0 and high >= 0.99, "values from 0 to 1 (the brightest pixel -> 1.0)",
@@ -45,10 +45,10 @@ def test_normalize_range(normalize):
 
 
 @test_case(name="1.4 normalize_pixels keeps every intensity's proportion", points=2, hidden=True)
-def test_normalize_values(normalize):
-    check_step(normalize)
-    result = normalize.arrays["result"].astype(np.float64)
-    original = normalize.arrays["input_after"].astype(np.float64)
+def test_normalize_values(normalize_sample):
+    check_step(normalize_sample)
+    result = normalize_sample.arrays["result"].astype(np.float64)
+    original = normalize_sample.arrays["input_after"].astype(np.float64)
     correlation = np.corrcoef(result.ravel(), original.ravel())[0, 1]
     check(correlation > 0.99, "output proportional to the input intensities (correlation > 0.99)",
           f"correlation {correlation:.3f}", "scale every pixel by the same factor, 1/255")

@@ -31,10 +31,10 @@ class Returned:
         return shown({"type": kind, "repr": text})
 
 
-def answer(best_setting, index, *, pair_key=False):
+def answer(best_setting_answers, index, *, pair_key=False):
     """best_setting's answer to case ``index``. With ``pair_key``, the key of a returned
     ``(key, history)`` pair is judged (5.8 alone says to return the key by itself)."""
-    entry = best_setting.value["answers"][index]
+    entry = best_setting_answers.value["answers"][index]
     check(entry["ok"], "best_setting to return a setting",
           (entry.get("error") or {}).get("summary", "an error"), "see its docstring")
     key = entry.get("key") or {}
@@ -78,12 +78,12 @@ def test_logs_match(optimizer_experiment):
 
 
 @test_case(name="5.8 best_setting picks the highest final val_accuracy", points=2, hidden=False)
-def test_best_setting_accuracy(best_setting):
-    check_step(best_setting)
-    found = answer(best_setting, 0)
+def test_best_setting_accuracy(best_setting_answers):
+    check_step(best_setting_answers)
+    found = answer(best_setting_answers, 0)
     check(found == 32, "32 (final val_accuracy 0.8 beats 0.75 and 0.7)", repr(found),
           "compare the LAST epoch's value of the metric")
-    found = answer(best_setting, 4)
+    found = answer(best_setting_answers, 4)
     check(found == 32, "32 (final val_accuracy 0.7 beats 0.65 and 0.6, although batch size 8 "
           "peaked at 0.9 in its first epoch)", repr(found),
           "compare the value of the metric at the LAST epoch (history[metric][-1]), not each "
