@@ -22,6 +22,13 @@ OPTIMIZERS = {
 HIDDEN_UNITS = 250
 HIDDEN_ACTIVATION = "sigmoid"
 
+#: Names of the model and its layers. Fixed names give every run the same TensorBoard tags
+#: (``mlp/hidden/kernel/histogram``, ...), so runs can be overlaid in one chart; without
+#: them Keras numbers the layers per process (``sequential_3/dense_6/kernel``).
+MODEL_NAME = "mlp"
+HIDDEN_LAYER_NAME = "hidden"
+OUTPUT_LAYER_NAME = "output"
+
 
 def make_optimizer(name, learning_rate):
     """Create a fresh Keras optimizer from its name.
@@ -58,8 +65,15 @@ def build_model(n_classes=10, *, optimizer="adam", learning_rate=0.001, input_di
     1. an input of ``input_dim`` features, shape ``(batch, input_dim)``;
     2. only if ``input_scale`` is not None: a ``keras.layers.Rescaling(input_scale)`` layer,
        so the model itself normalizes raw pixels (e.g. ``input_scale=1/255``);
-    3. ``Dense(250, activation="sigmoid")``;
-    4. ``Dense(n_classes, activation="softmax")``.
+    3. ``Dense(250, activation="sigmoid", name="hidden")``;
+    4. ``Dense(n_classes, activation="softmax", name="output")``.
+
+    Give the model the name ``"mlp"`` (``keras.Sequential(layers, name=MODEL_NAME)``) and
+    the layers the names above (``HIDDEN_LAYER_NAME``, ``OUTPUT_LAYER_NAME``): then the
+    weight histograms of every run sit under the same TensorBoard tags
+    (``mlp/hidden/kernel``, ``mlp/output/kernel``, ...) and TensorBoard overlays raw and
+    normalized, or learning rate 1 and 0.001, in one chart. (The names are not graded;
+    without them Keras numbers layers per process: ``sequential_3/dense_6/kernel``.)
 
     Compiled with the optimizer ``make_optimizer(optimizer, learning_rate)``, the loss
     ``"sparse_categorical_crossentropy"`` (labels are integers 0..n_classes-1, shape

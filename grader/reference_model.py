@@ -21,9 +21,9 @@ def builder(keras):
         stack = [keras.Input(shape=(int(input_dim),))]
         if input_scale is not None:
             stack.append(keras.layers.Rescaling(float(input_scale)))
-        stack.append(keras.layers.Dense(250, activation="sigmoid"))
-        stack.append(keras.layers.Dense(int(n_classes), activation="softmax"))
-        model = keras.Sequential(stack)
+        stack.append(keras.layers.Dense(250, activation="sigmoid", name="hidden"))
+        stack.append(keras.layers.Dense(int(n_classes), activation="softmax", name="output"))
+        model = keras.Sequential(stack, name="mlp")  # the same tags in every run's logs
         model.compile(optimizer=classes[name](learning_rate=float(learning_rate)),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                       steps_per_execution=STEPS_PER_EXECUTION)

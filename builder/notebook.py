@@ -1,0 +1,278 @@
+"""The notebook edition of the assignment, generated with nbformat by ``make dist``.
+
+The student still writes the ``.py`` modules (as in CS231n); the notebook drives them: per
+part, the learning goal, a cell that runs the experiment on the embedded data, a cell that
+plots the returned histories (pandas DataFrame -> matplotlib curves of validation loss and
+accuracy per setting), inline TensorBoard, and a one-line public check of that part
+(``grader.nbtools.check``: passed / not attempted / what to fix).
+
+The per-part sections come from `PARTS`, a plain list of dicts (one per part). The output is
+byte-reproducible: fixed cell ids, no outputs, no execution counts, sorted JSON keys.
+TensorBoard cells carry the ``skip-execution`` tag, which nbclient skips by default (a
+headless run must not start a TensorBoard server); in Jupyter they run like any cell.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+
+NOTEBOOK_NAME = "train_assignment.ipynb"
+#: nbclient's default ``skip_cells_with_tag``.
+SKIP_TAG = "skip-execution"
+
+#: One dict per part, in the order students meet them.
+#:
+#: ``part``: the grader's part name (``check`` runs its public tests); ``title``;
+#: ``goal``: the learning goal (markdown); ``own``: the part's functions and answers
+#: (``module.name``; all still the skeleton's = "not attempted"); ``uses``: functions of other
+#: parts it needs; ``prepare``: code run first (or None); ``experiment``: the cell that runs
+#: it; ``plot``: the cell that shows it; ``logdir``: its TensorBoard folder (or None).
+PARTS = [
+    {
+        "part": "normalization",
+        "title": "Part 1: normalizing the inputs",
+        "goal": "Raw pixels (0-255) push the sigmoid units into saturation, where their "
+                "gradient is almost zero; pixels scaled to [0, 1] keep them in their steep "
+                "range. **Expect** the normalized run's validation loss to fall faster and its "
+                "accuracy to end higher than the raw run's, with the same seed and settings. "
+                "In TensorBoard's *Histograms* tab, compare `mlp/hidden/kernel` of the two "
+                "runs: how far do the weights move from their start?",
+        "write": "`normalize_pixels` and `run_normalization_experiment` in `normalization.py`, "
+                 "and `train_run` in `training.py` (every experiment uses it).",
+        "own": ["normalization.normalize_pixels", "normalization.run_normalization_experiment"],
+        "uses": ["training.train_run", "architecture.build_model"],
+        "prepare": None,
+        "experiment": "normalization_results = attempt(\n"
+                      "    normalization.run_normalization_experiment,\n"
+                      "    x_train_raw, y_train, x_val_raw, y_val, \"logs/normalization\",\n"
+                      "    epochs=SIZE.epochs)",
+        "plot": "plot_histories(normalization_results, \"normalization\")",
+        "logdir": "logs/normalization",
+    },
+    {
+        "part": "architecture",
+        "title": "Part 2: the required architecture",
+        "goal": "One hidden `Dense` layer of 250 sigmoid units and a softmax output, trained "
+                "with sparse categorical cross-entropy; the optimizer is chosen by name so "
+                "that Part 5 can sweep it. **Expect** 784 x 250 + 250 = 196,250 weights in "
+                "the hidden layer and 250 x 10 + 10 = 2,510 in the output layer. Name the "
+                "model `mlp` and the layers `hidden` and `output` (see the docstring): every "
+                "run then logs the same TensorBoard tags, so runs overlay in one chart.",
+        "write": "`make_optimizer` and `build_model` in `architecture.py`.",
+        "own": ["architecture.make_optimizer", "architecture.build_model"],
+        "uses": [],
+        "prepare": None,
+        "experiment": "model = attempt(architecture.build_model)",
+        "plot": "if model is not None:\n    model.summary()",
+        "logdir": None,
+    },
+    {
+        "part": "batch_size",
+        "title": "Part 3: batch size",
+        "goal": "A mini-batch gives one gradient estimate and one weight update. Small "
+                "batches make many noisy updates per epoch, large ones few smooth updates. "
+                "**Expect**, after the same number of epochs, the smallest batch size ahead "
+                "and the largest behind: it made far fewer updates (see "
+                "`iterations_per_epoch` in Part 6).",
+        "write": "`run_batch_size_experiment` in `experiments.py`.",
+        "own": ["experiments.run_batch_size_experiment"],
+        "uses": ["training.train_run", "architecture.build_model"],
+        "prepare": "# Parts 3-5 train on normalized pixels (your normalize_pixels, once it is written).\n"
+                   "x_train = scaled(x_train_raw, normalization.normalize_pixels)\n"
+                   "x_val = scaled(x_val_raw, normalization.normalize_pixels)",
+        "experiment": "batch_size_results = attempt(\n"
+                      "    experiments.run_batch_size_experiment,\n"
+                      "    x_train, y_train, x_val, y_val, \"logs/batch_size\",\n"
+                      "    epochs=SIZE.epochs, **SIZE.sweep(\"batch_sizes\"))",
+        "plot": "plot_histories(batch_size_results, \"batch_size\")",
+        "logdir": "logs/batch_size",
+    },
+    {
+        "part": "learning_rate",
+        "title": "Part 4: learning rate",
+        "goal": "The learning rate is the step size of every update. **Expect** a rate "
+                "far too high (1) to make the loss jump around or grow while accuracy stays "
+                "low, and a rate far too low (0.0001) to make the loss crawl; 0.001 is "
+                "Adam's usual default.",
+        "write": "`run_learning_rate_experiment` in `experiments.py`.",
+        "own": ["experiments.run_learning_rate_experiment"],
+        "uses": ["training.train_run", "architecture.build_model"],
+        "prepare": None,
+        "experiment": "learning_rate_results = attempt(\n"
+                      "    experiments.run_learning_rate_experiment,\n"
+                      "    x_train, y_train, x_val, y_val, \"logs/learning_rate\",\n"
+                      "    epochs=SIZE.epochs, **SIZE.sweep(\"learning_rates\"))",
+        "plot": "plot_histories(learning_rate_results, \"learning_rate\")",
+        "logdir": "logs/learning_rate",
+    },
+    {
+        "part": "optimizer",
+        "title": "Part 5: optimizers",
+        "goal": "SGD takes one step size for every weight; Adam, RMSprop, Adagrad and Nadam "
+                "adapt a step size per weight from the gradients seen so far. **Expect** "
+                "plain SGD at 0.001 to lag far behind the adaptive optimizers after a few "
+                "epochs. `best_setting` then picks the winner from the results.",
+        "write": "`run_optimizer_experiment` and `best_setting` in `experiments.py`.",
+        "own": ["experiments.run_optimizer_experiment", "experiments.best_setting"],
+        "uses": ["training.train_run", "architecture.build_model"],
+        "prepare": None,
+        "experiment": "optimizer_results = attempt(\n"
+                      "    experiments.run_optimizer_experiment,\n"
+                      "    x_train, y_train, x_val, y_val, \"logs/optimizer\",\n"
+                      "    epochs=SIZE.epochs, **SIZE.sweep(\"optimizers\"))\n"
+                      "if optimizer_results:\n"
+                      "    print(\"best optimizer:\", attempt(experiments.best_setting, optimizer_results))",
+        "plot": "plot_histories(optimizer_results, \"optimizer\")",
+        "logdir": "logs/optimizer",
+    },
+    {
+        "part": "concepts",
+        "title": "Part 6: check for understanding",
+        "goal": "Gradient descent on y = (x - 3)^2, by hand: each step moves x by "
+                "`learning_rate * 2 * (x - 3)`. **Expect** small rates to creep towards 3, "
+                "rates near 1 to overshoot and oscillate, and rates above 1 to diverge: the "
+                "same three behaviours as Part 4, on one weight. Then answer the three "
+                "multiple-choice questions at the bottom of `concepts.py` (the course's "
+                "written answers, auto-graded).",
+        "write": "`gradient_descent`, `iterations_per_epoch` and the three answers in "
+                 "`concepts.py`.",
+        "own": ["concepts.gradient_descent", "concepts.iterations_per_epoch",
+                "concepts.TOO_HIGH_LEARNING_RATE_SYMPTOM", "concepts.PER_PARAMETER_OPTIMIZER",
+                "concepts.WHY_NORMALIZE"],
+        "uses": [],
+        "prepare": None,
+        "experiment": "descents = {rate: attempt(concepts.gradient_descent, rate, 15)\n"
+                      "            for rate in (0.05, 0.3, 0.95, 1.05)}\n"
+                      "print(\"updates per epoch, 2,000 drawings in batches of 32:\",\n"
+                      "      attempt(concepts.iterations_per_epoch, 2000, 32))",
+        "plot": "plot_descent(descents)",
+        "logdir": None,
+    },
+]
+
+INTRO = """\
+# Module 2: Train (notebook edition)
+
+You write the code in the five `.py` files next to this notebook (`normalization.py`,
+`architecture.py`, `training.py`, `experiments.py`, `concepts.py`); this notebook imports
+them, runs the experiments, plots the results and checks each part. `%autoreload 2` reloads
+a module you edited each time a cell runs, so: edit the file, save, run the cell again.
+
+**What is graded** is the five `.py` files, not this notebook: submit those (see `README.md`).
+Each part ends with `check(...)`, the public tests of that part on a small data set
+(`passed`, `not attempted yet`, or what to fix). `make check` runs them all at once and
+draws your runs' curves into `feedback/index.html`.
+
+Every run is logged to TensorBoard under `logs/`. Run the TensorBoard cells in Jupyter, or
+`tensorboard --logdir logs` in a terminal.
+"""
+
+SETUP = """\
+import os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up messages off
+
+%load_ext autoreload
+%autoreload 2
+%matplotlib inline
+
+import architecture, concepts, experiments, normalization, training
+from grader.nbtools import (attempt, check, load_data, plot_descent, plot_histories, scaled,
+                            show_drawings, size)
+
+SIZE = size()  # TRAIN_NOTEBOOK_SIZE=check: the self-check's small size (quick)
+data = load_data(SIZE)
+(x_train_raw, y_train), (x_val_raw, y_val) = data["train"], data["val"]
+print(f"{len(x_train_raw)} training and {len(x_val_raw)} validation drawings, "
+      f"{x_train_raw.shape[1]} pixels each ({x_train_raw.dtype}, 0-255); {SIZE.epochs} epochs per run")"""
+
+DATA = """\
+## The data
+
+28 x 28 drawings in 10 classes, one row of 784 raw pixel intensities per drawing (uint8,
+0-255), labels 0-9. The package makes them itself (no download); set `TRAIN_QUICKDRAW_DATA`
+to the course's `quickdraw10.npz` to use the real Quick, Draw! bitmaps."""
+
+SHOW_DATA = "show_drawings(x_train_raw, y_train)"
+
+OUTRO = """\
+## Submit
+
+Run `make check` in a terminal for every public test at once (and `feedback/index.html`),
+then submit the five `.py` files (see `README.md`). The autograder re-runs your code on
+more data, with hidden tests; the logs and this notebook are not graded."""
+
+
+def _check_call(part):
+    own = ", ".join(json.dumps(name) for name in part["own"])
+    uses = ", ".join(json.dumps(name) for name in part["uses"])
+    return (f"# Public tests of this part, on a small data set.\n"
+            f"check({json.dumps(part['part'])},\n"
+            f"      own=[{own}],\n"
+            f"      uses=[{uses}])")
+
+
+def _part_cells(number, part):
+    cells = [("markdown", f"## {part['title']}\n\n{part['goal']}\n\n**Write:** {part['write']} "
+                          f"Then run the cells below.")]
+    if part.get("prepare"):
+        cells.append(("code", part["prepare"]))
+    cells.append(("code", part["experiment"]))
+    cells.append(("code", part["plot"]))
+    if part.get("logdir"):
+        cells.append(("tensorboard", f"# In Jupyter: TensorBoard for this experiment's runs.\n"
+                                     f"%load_ext tensorboard\n"
+                                     f"%tensorboard --logdir {part['logdir']}"))
+    cells.append(("code", _check_call(part)))
+    return cells
+
+
+def notebook_cells(parts=PARTS):
+    """``[(kind, source)]`` of the whole notebook; kind is markdown, code or tensorboard."""
+    cells = [("markdown", INTRO), ("code", SETUP), ("markdown", DATA), ("code", SHOW_DATA)]
+    for number, part in enumerate(parts, start=1):
+        cells += _part_cells(number, part)
+    cells.append(("markdown", OUTRO))
+    return cells
+
+
+def render_notebook(parts=PARTS):
+    """The notebook as an ``nbformat.NotebookNode`` (validated)."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    for index, (kind, source) in enumerate(notebook_cells(parts)):
+        cell_id = f"cell-{index:02d}"
+        if kind == "markdown":
+            cell = nbformat.v4.new_markdown_cell(source, id=cell_id)
+        else:
+            cell = nbformat.v4.new_code_cell(source, id=cell_id)
+            if kind == "tensorboard":
+                cell.metadata["tags"] = [SKIP_TAG]
+        notebook.cells.append(cell)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def notebook_bytes(parts=PARTS):
+    """The notebook file's bytes: the same on every build."""
+    return (nbformat.writes(render_notebook(parts)) + "\n").encode("utf-8")
+
+
+def cell_source_lines(data):
+    """Every line of every cell of a notebook file (for the leak check), or None when
+    ``data`` is not a notebook."""
+    try:
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception:  # not a notebook: nothing to add
+        return None
+    lines = []
+    for cell in notebook.cells:
+        lines += cell.source.splitlines()
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+            lines += (text if isinstance(text, str) else "".join(text)).splitlines()
+    return lines
