@@ -204,6 +204,10 @@ def record_from_report(task, report):
                       "score": result.score, "max_score": result.max_score,
                       "passed": result.passed, "hidden": result.hidden,
                       "message": "" if result.passed else _first_line(result.message, 500)})
+    base["sandbox_uids"] = sorted({outcome.isolation.get("uid") for outcome in
+                                   report.part_outcomes.values()
+                                   if outcome is not None and isinstance(outcome.isolation, dict)
+                                   and outcome.isolation.get("uid") is not None})
     return dict(base, status="graded", score=report.score, max_score=report.max_score,
                 parts={k: list(v) for k, v in parts.items()}, tests=tests, problem=None,
                 notes=[_first_line(note) for note in report.notes][:10])
@@ -266,8 +270,11 @@ def _run_local(tasks, jobs, on_record):
     cpu_sets = _cpu_sets(min(jobs, max(1, len(pending))))
     processes = []
     try:
-        for cpus in cpu_sets:
-            processes.append(_start(GradingProcess, cpus))
+        for cpus in cpu_sets:  # all start at once; each then imports the engine
+            processes.append(_start(lambda cpus: GradingProcess(cpus=cpus, wait=False), cpus))
+        for index, process in enumerate(processes):
+            if process is not None:
+                processes[index] = _start(lambda _: process.wait_ready(), None)
         while pending or any(p.task for p in processes if p):
             for index, process in enumerate(processes):
                 if pending and (process is None or process.task is None):

@@ -242,13 +242,18 @@ def grade_task(task):
         _clean_after_grade()
 
 
+#: True in a grading process of its own (``serve``): its descendants are all the grade's.
+_DEDICATED = {"process": False}
+
+
 def _clean_after_grade():
     """Nothing of this process's sandbox uid outlives a grade: processes and files."""
     from grader.sandbox import oslimits, scratch
     identity = oslimits.sandbox_identity()
     if identity is not None:
-        oslimits.kill_descendants(os.getpid(), identity=identity,
-                                  exclude={z.pid for z in _ZYGOTE.values()})
+        if _DEDICATED["process"]:
+            oslimits.kill_descendants(os.getpid(), identity=identity,
+                                      exclude={z.pid for z in _ZYGOTE.values()})
         scratch.clean(identity[0])
 
 
@@ -300,6 +305,7 @@ def unpack_payload(payload, kind, folder, name):
 def serve(stdin, reply):
     """Grade the tasks read from ``stdin`` (one JSON line each) until it closes."""
     from grader import engine
+    _DEDICATED["process"] = True
     pooled = use_pooled_workers()
     reply.write(json.dumps({"ready": True, "pid": os.getpid(), "pooled": pooled}) + "\n")
     reply.flush()
@@ -347,7 +353,7 @@ class GradingProcess:
     ``cpus``: CPUs to pin it to (its workers then size TensorFlow's thread pools to them).
     """
 
-    def __init__(self, cpus=None):
+    def __init__(self, cpus=None, wait=True):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH"))
                                             if p)
@@ -358,11 +364,18 @@ class GradingProcess:
             start_new_session=True, preexec_fn=preexec)
         self.task = None
         self.started = None
+        self.pooled = None
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Wait for the process's greeting (it has imported the engine)."""
         hello = self._read(START_SECONDS)
         if not hello or not hello.get("ready"):
             self.stop()
             raise RuntimeError("a grading process did not start")
         self.pooled = hello.get("pooled")
+        return self
 
     def fileno(self):
         return self.process.stdout.fileno()
