@@ -11,6 +11,7 @@ that the student can tell what went wrong.
 """
 
 import dataclasses
+import importlib
 import sys
 from pathlib import Path
 
@@ -301,6 +302,11 @@ MUTANTS = (
            says={"1.6": "validation_data=(x_val, y_val)", "3.2": "validation_data=(x_val, y_val)",
                  "4.2": "validation_data=(x_val, y_val)", "5.2": "validation_data=(x_val, y_val)"}),
 )
+
+#: Parts may keep their mutants in tests/mutants/part_<name>.py (a ``MUTANTS`` tuple of
+#: ``Mutant``, importing it from ``mutants.corpus``); they join the corpus here.
+MUTANTS += tuple(mutant for path in sorted(HERE.glob("part_*.py"))
+                 for mutant in importlib.import_module(f"mutants.{path.stem}").MUTANTS)
 
 
 # ------------------------------------------------------------------------- the table

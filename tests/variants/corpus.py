@@ -5,6 +5,8 @@ exactly once in its module). ``tests/test_variants.py`` grades them.
 """
 
 import dataclasses
+import importlib
+from pathlib import Path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,4 +232,9 @@ VARIANTS = (
              ("concepts.py", "return math.ceil(n_samples / batch_size)",
               "return int(np.ceil(n_samples / batch_size))"))),
 )
+
+#: Parts may keep their variants in tests/variants/part_<name>.py (a ``VARIANTS`` tuple of
+#: ``Variant``, importing it from ``variants.corpus``); they join the corpus here.
+VARIANTS += tuple(variant for path in sorted(Path(__file__).resolve().parent.glob("part_*.py"))
+                  for variant in importlib.import_module(f"variants.{path.stem}").VARIANTS)
 
