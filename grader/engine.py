@@ -36,8 +36,9 @@ from grader.sandbox import oslimits
 from grader.sandbox.supervisor import Worker, WorkerError  # noqa: F401 - re-exported
 
 #: Values the engine provides to test functions besides step results (and the parts'
-#: own ``Part.provides``).
-PROVIDED = ("thresholds", "profile", "env")
+#: own ``Part.provides``). ``sources`` maps each staged module name to its text, read on
+#: the trusted side before any student code runs (for static checks such as "NumPy only").
+PROVIDED = ("thresholds", "profile", "env", "sources")
 #: Default whole-grade time budget in seconds (``TRAIN_GRADER_TOTAL_SECONDS``).
 DEFAULT_TOTAL_SECONDS = 540.0
 #: Part of the budget kept for scoring and writing results after the last part.
@@ -405,7 +406,7 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
     cases = [(test_file, case) for test_file in test_files for case in test_file.test_cases
              if (include_hidden or not case.hidden) and _selected(case, parts)]
     data, dataset = load_data(profile)
-    env = {"profile": profile}
+    env = {"profile": profile, "sources": {}}
     for part in PARTS.values():
         env.update({name: make(data) for name, make in part.provides.items()})
     if include_hidden:
@@ -434,6 +435,8 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
                 notes.append(f"logs/ holds {found['log_runs']} run folder(s); they are not graded: "
                              "the grader re-runs your code and reads the logs it writes")
             notes.extend(found.get("problems", []))
+            env["sources"] = {os.path.basename(path)[:-3]: "\n".join(read_lines(path))
+                              for path in submission_files(staged) if path.endswith(".py")}
             secret -= meaningful_lines(line for path in submission_files(staged)
                                   for line in read_lines(path))
         steps_needed = {p for _, case in cases for p in case_parameters(case) if p in STEP_TO_PART}
