@@ -133,14 +133,28 @@ def _report_isolation(report):
 
 
 def cmd_check(args):
-    """The student's self-check: public tests, small data, seconds."""
-    from grader import engine
+    """The student's self-check: first the imports the grading environment lacks, then the
+    public tests (small data, seconds), then pictures of the student's own runs when
+    ``logs/`` holds some (``feedback/index.html``)."""
+    from grader import engine, envcheck, feedback
+    if os.path.isdir(args.submission):
+        for problem in envcheck.find_problems(args.submission, envcheck.submission_modules()):
+            print(f"WARNING: {problem.message()}\n")
     report = engine.grade(args.submission, profile=_profile("check", args.seed), include_hidden=False)
     print(results.format_table(report))
     if report.infrastructure_failure:
         return 2
     print("\nThis self-check runs the public tests only, on a small data set. "
           "The autograder also runs hidden tests.")
+    logs = args.logs or os.path.join(args.submission, "logs")
+    if os.path.isdir(logs):
+        try:
+            page = feedback.write_feedback(logs, args.feedback)
+        except Exception as error:  # pictures are extra: never fail the self-check for them
+            print(f"(no pictures of your runs: {type(error).__name__}: {error})")
+        else:
+            if page is not None:
+                print(feedback.feedback_summary(page))
     return 0
 
 
@@ -222,6 +236,10 @@ def build_parser():
     check = commands.add_parser("check", help="run the public tests on your work")
     check.add_argument("submission", nargs="?", default=".")
     check.add_argument("--seed", type=int, default=None)
+    check.add_argument("--logs", default=None,
+                       help="your experiments' TensorBoard logs (default: SUBMISSION/logs)")
+    check.add_argument("--feedback", default=None,
+                       help="where the pictures of your runs go (default: next to the logs, feedback/)")
     check.set_defaults(run=cmd_check)
     calibrate = commands.add_parser("calibrate", help="measure the reference over several seeds")
     calibrate.add_argument("--solutions", default="solutions")

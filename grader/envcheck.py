@@ -163,6 +163,12 @@ def imported_modules(source):
     return found
 
 
+def submission_modules():
+    """The module names a submission holds (the assignment's parts name them)."""
+    from grader.parts import student_modules
+    return tuple(student_modules())
+
+
 def find_problems(submission_dir, student_modules, root=PACKAGE_ROOT):
     """Every import of the submission's modules the grading environment lacks.
 

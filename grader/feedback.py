@@ -262,4 +262,6 @@ def _page(sections, has_band):
 
 def feedback_summary(page):
     """One line for the terminal."""
-    return f"curves of your runs: {os.path.relpath(page)} (open it in a browser)"
+    shown = os.path.relpath(page)
+    return f"curves of your runs: {os.path.abspath(page) if shown.startswith('..') else shown} " \
+           "(open it in a browser)"

@@ -324,10 +324,7 @@ def check(part, *, own=(), uses=(), folder=".", seed=None):
 
 def part_names():
     """The assignment's part names, in order (Part 1 first)."""
-    try:
-        from grader.parts import PARTS
-    except ImportError:
-        from grader.probes import PARTS
+    from grader.parts import PARTS
     return list(PARTS)
 
 
@@ -340,12 +337,8 @@ def part_results(report, part):
 
 def student_modules():
     """The module names a submission holds."""
-    try:
-        from grader.parts import student_modules as from_parts
-    except ImportError:
-        from grader.config import STUDENT_MODULES
-        return tuple(STUDENT_MODULES)
-    return tuple(from_parts())
+    from grader.envcheck import submission_modules
+    return submission_modules()
 
 
 _reports = {}
