@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     dist = commands.add_parser("dist", help="write assignment/ and the student and autograder bundles")
     dist.add_argument("--root", type=Path, default=Path("."), help="repository root (default: .)")
     dist.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/dist)")
-    stale = commands.add_parser("check-stale", help="fail if assignment/ is out of date with solutions/ or grader/tests/")
+    stale = commands.add_parser("check-stale", help="fail if assignment/ is out of date with solutions/ or the parts' test files")
     stale.add_argument("--root", type=Path, default=Path("."), help="repository root (default: .)")
     return parser
 

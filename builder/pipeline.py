@@ -3,8 +3,10 @@
 Inputs (relative to the repository root)::
 
     solutions/*.py            reference modules with SOLUTION / PROMPT markers
-    grader/                   the grader package; grader/tests/*.py hold public and hidden cases,
-                              grader/calibration.json (optional) is for the autograder only
+    grader/                   the grader package; grader/assignment.toml selects the parts,
+                              grader/parts/<name>/ declares each (its tests.py holds public and
+                              hidden cases); grader/calibration.json (optional) is for the
+                              autograder only
     datasets/                 the data package
     requirements.txt, constraints.txt
     assignment/README.md      (optional) the student-facing instructions
@@ -61,7 +63,6 @@ SOLUTIONS_DIR = "solutions"
 ASSIGNMENT_DIR = "assignment"
 ASSIGNMENT_TESTS_DIR = "assignment/tests"
 GRADER_DIR = "grader"
-GRADER_TESTS_DIR = "grader/tests"
 #: One folder per part (``grader/parts/<name>/``: its declaration and its otter test file).
 PARTS_DIR = "grader/parts"
 PART_TEST_FILE = "tests.py"
@@ -193,7 +194,7 @@ def render_skeletons(repo_root: Path) -> dict[str, str]:
     rendered, errors = {}, []
     wanted = part_modules(repo_root)
     for path in _python_files(Path(repo_root) / SOLUTIONS_DIR):
-        if wanted is not None and path.stem not in wanted:
+        if path.stem not in wanted:
             continue  # a module of a part the assignment does not use
         filename = f"{SOLUTIONS_DIR}/{path.name}"
         source = _read_text(path)
@@ -207,12 +208,9 @@ def render_skeletons(repo_root: Path) -> dict[str, str]:
     return rendered
 
 
-def selected_parts(repo_root: Path) -> list[str] | None:
-    """The part names ``[parts]`` of ``grader/assignment.toml`` lists, in order (None: the
-    tree has no part folders, and its test files are ``grader/tests/*.py``)."""
+def selected_parts(repo_root: Path) -> list[str]:
+    """The part names ``[parts]`` of ``grader/assignment.toml`` lists, in order."""
     root = Path(repo_root)
-    if not (root / PARTS_DIR).is_dir():
-        return None
     try:
         with open(root / ASSIGNMENT_CONFIG, "rb") as handle:
             names = list(tomllib.load(handle).get("parts") or {})
@@ -228,22 +226,16 @@ def selected_parts(repo_root: Path) -> list[str] | None:
 def test_files(repo_root: Path) -> list[tuple[str, str]]:
     """``(test file, public name)`` of every test file, in the assignment's order: the
     selected parts' ``grader/parts/<name>/tests.py`` as ``part<N>_<name>.py``."""
-    root = Path(repo_root)
-    names = selected_parts(root)
-    if names is None:
-        return [(f"{GRADER_TESTS_DIR}/{path.name}", path.name)
-                for path in _python_files(root / GRADER_TESTS_DIR)]
+    names = selected_parts(repo_root)
     return [(f"{PARTS_DIR}/{name}/{PART_TEST_FILE}", f"part{index}_{name}.py")
             for index, name in enumerate(names, start=1)]
 
 
-def part_modules(repo_root: Path) -> set[str] | None:
+def part_modules(repo_root: Path) -> set[str]:
     """Student modules the selected parts grade or need (read from each declaration's
-    ``graded_modules=`` and ``needed_modules=`` literals); None: every solution module."""
+    ``graded_modules=`` and ``needed_modules=`` literals)."""
     root = Path(repo_root)
     names = selected_parts(root)
-    if names is None:
-        return None
     modules = set()
     for name in names:
         declaration = root / PARTS_DIR / name / "__init__.py"
@@ -322,9 +314,8 @@ def stale_assignment_files(repo_root: Path) -> list[str]:
 def check_inputs(ctx: BuildContext) -> None:
     """Every input folder and file exists."""
     root = ctx.repo_root
-    missing = [name for name in (SOLUTIONS_DIR, GRADER_DIR, DATASETS_DIR) if not (root / name).is_dir()]
-    if not (root / PARTS_DIR).is_dir() and not (root / GRADER_TESTS_DIR).is_dir():
-        missing.append(PARTS_DIR)
+    missing = [name for name in (SOLUTIONS_DIR, GRADER_DIR, PARTS_DIR, DATASETS_DIR)
+               if not (root / name).is_dir()]
     missing += [name for name in PINNED_FILES if not (root / name).is_file()]
     missing += [f"builder/templates/{name}" for name in ("student_Makefile", "setup.sh", "run_autograder")
                 if not (ctx.templates_dir / name).is_file()]
@@ -375,19 +366,15 @@ def _sync_folder(ctx: BuildContext, rendered: Mapping[str, str], folder: str) ->
 def _grader_files(repo_root: Path, *, for_students: bool) -> dict[str, Path]:
     files = collect_files(repo_root / GRADER_DIR, prefix=f"{GRADER_DIR}/")
     selected = selected_parts(repo_root)
-    if selected is not None:  # only the parts the assignment uses
-        files = {name: path for name, path in files.items()
-                 if not name.startswith(f"{PARTS_DIR}/") or name.count("/") < 3
-                 or name.split("/")[2] in selected}
+    files = {name: path for name, path in files.items()  # only the parts the assignment uses
+             if not name.startswith(f"{PARTS_DIR}/") or name.count("/") < 3
+             or name.split("/")[2] in selected}
     if not for_students:
         return files
-    # Students get the public tests instead of grader/tests/ (but keep its __init__.py, which
-    # only makes it a package), and never the calibration data.
-    return {
-        name: path for name, path in files.items()
-        if name not in GRADER_ONLY_FILES and not name.startswith(REPLAY_CACHE_DIR)
-        and (not name.startswith(f"{GRADER_TESTS_DIR}/") or name == f"{GRADER_TESTS_DIR}/__init__.py")
-    }
+    # Students never get the calibration data or the shipped replays; their parts' test
+    # files are replaced by the public versions (build_student_bundle).
+    return {name: path for name, path in files.items()
+            if name not in GRADER_ONLY_FILES and not name.startswith(REPLAY_CACHE_DIR)}
 
 
 def _write_bundle(ctx: BuildContext, folder: str, files: Mapping[str, FileSource], zip_name: str) -> None:

@@ -1,4 +1,4 @@
-"""Public versions of the otter test files in ``grader/tests/``.
+"""Public versions of the parts' otter test files (``grader/parts/<name>/tests.py``).
 
 A test file holds public and hidden cases side by side::
 
@@ -141,7 +141,7 @@ def strip_hidden_tests(source: str, filename: str) -> str:
     Parameters
     ----------
     source : str
-        The text of a test file from ``grader/tests/``.
+        The text of a part's test file (``grader/parts/<name>/tests.py``).
     filename : str
         The name used in error messages.
 
