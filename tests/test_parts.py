@@ -119,3 +119,24 @@ def test_profile_sweeps_read_as_attributes_and_round_trip():
     assert again == grade
     with pytest.raises(AttributeError, match="no setting or sweep 'batch_size_list'"):
         getattr(grade, "batch_size_list")
+
+
+def test_committed_calibration_fits_the_assignment():
+    """Does grader/calibration.json fit the configured profile, data, reference modules and
+    library versions of every calibrated part (what `make dist` requires before building)?
+    A failure here means: run `make calibrate` and commit its output."""
+    from grader import calibrate, release
+    assert calibrate.stale_parts(REPO / "solutions", config.CALIBRATION_FILE) == {}
+    release.check_calibration(REPO)
+
+
+def test_stale_calibration_names_the_part_and_the_command(tmp_path):
+    """Does a sweep changed after calibration make the release check fail naming that part
+    and `make calibrate`, and only that part?"""
+    import dataclasses
+    from grader import calibrate
+    sweeps = dict(config.GRADE.sweeps)
+    sweeps["batch_sizes"] = sweeps["batch_sizes"] + (64,)
+    changed = dataclasses.replace(config.GRADE, sweeps=sweeps)
+    stale = calibrate.stale_parts(REPO / "solutions", config.CALIBRATION_FILE, changed)
+    assert list(stale) == ["batch_size"]
