@@ -212,7 +212,7 @@ def write_feedback(log_root, out_dir=None, *, calibration=None):
         frame = histories_frame(results)
         out_dir.mkdir(parents=True, exist_ok=True)
         image = out_dir / f"{experiment}.png"
-        plot_experiment(frame, experiment, title=title, band=band).savefig(image, dpi=90)
+        plot_experiment(frame, experiment, title=title, band=band).savefig(image, dpi=90, bbox_inches="tight")
         sections.append(_section(experiment, title, image.name, results, band))
     if not sections:
         return None
