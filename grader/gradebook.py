@@ -316,7 +316,7 @@ def _run_local(tasks, jobs, on_record):
 
 def _start(factory, cpus):
     try:
-        return factory(cpus=cpus)
+        return factory(cpus)
     except Exception:  # noqa: BLE001 - reported as rows that could not be graded
         traceback.print_exc()
         return None
