@@ -46,10 +46,12 @@ grade: install
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=folder-or.zip [RESULTS=results.json]"; exit 2; }
 	$(PY) -m grader grade "$(SUBMISSION)" --results "$(RESULTS)"
 
-## gradebook: make gradebook SUBMISSIONS=folder [GRADEBOOK=gradebook.csv]
+## gradebook: make gradebook SUBMISSIONS=folder [GRADEBOOK=gradebook.csv] [JOBS=n] [SCHEDULER=tcp://host:8786]
+## (parallel on every usable core, resumable; also GRADEBOOK's -lms.csv, -results/, -report/, -store/)
 gradebook: install
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make gradebook SUBMISSIONS=folder-of-submissions"; exit 2; }
-	$(PY) -m grader grade-all "$(SUBMISSIONS)" --gradebook "$(or $(GRADEBOOK),gradebook.csv)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make gradebook SUBMISSIONS=folder-of-submissions [JOBS=n] [SCHEDULER=tcp://host:8786]"; exit 2; }
+	$(PY) -m grader grade-all "$(SUBMISSIONS)" --gradebook "$(or $(GRADEBOOK),gradebook.csv)" \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 ## check: the student's self-check (public tests) on SUBMISSION (default: assignment/)
 check: install
