@@ -284,7 +284,12 @@ def _run_local(tasks, jobs, on_record):
                     if process is None:
                         on_record(failure_record(task, "a grading process could not start", 0.0))
                         continue
-                    process.send(task)
+                    try:
+                        process.send(task)
+                    except OSError:  # it died between two grades: a new one takes the task
+                        process.stop(grace=0.0)
+                        processes[index] = None
+                        pending.insert(0, task)
             busy = [p for p in processes if p is not None and p.task is not None]
             if not busy:
                 continue
@@ -297,6 +302,7 @@ def _run_local(tasks, jobs, on_record):
                     if record is None:
                         record = failure_record(task, "the grading process died while grading",
                                                 seconds)
+                        process.stop(grace=0.0)
                 elif process.overdue(budget):
                     record = failure_record(task, "the grading process stopped answering "
                                             f"(more than {budget:.0f} s)", budget)

@@ -287,6 +287,12 @@ def unpack_payload(payload, kind, folder, name):
             if relative.startswith(("..", "/")) or relative == ".":
                 continue
             destination = os.path.join(target, relative)
+            parent = os.path.realpath(os.path.dirname(destination))
+            if parent != os.path.realpath(target) and \
+                    not parent.startswith(os.path.realpath(target) + os.sep):
+                continue  # below a symbolic link: never written through it
+            if os.path.lexists(destination):
+                continue
             if member.isdir():
                 os.makedirs(destination, exist_ok=True)
             elif member.issym():

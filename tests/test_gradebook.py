@@ -334,3 +334,31 @@ def test_class_report_counts_failures_per_test(tmp_path):
     assert "the worker died" in html
     tests = read_csv(tmp_path / "report" / "tests.csv")
     assert [t["test"] for t in tests] == ["1.1", "1.10"] and tests[1]["count_1"] == "2"
+
+
+def test_payload_round_trip_and_no_write_through_links(tmp_path):
+    """A folder sent to a Dask worker arrives as it was (links as links), and a tar that
+    tries to write through a symbolic link writes nothing outside its folder."""
+    import io
+    import tarfile
+    from grader import gradebook_pool
+    folder = make_submission(tmp_path, name="sent")
+    (folder / "logs").mkdir()
+    (folder / "logs" / "run.txt").write_text("log")
+    (folder / "elsewhere.py").symlink_to("/etc/hostname")
+    payload, kind = gradebook_pool.pack_payload(str(folder))
+    arrived = gradebook_pool.unpack_payload(payload, kind, str(tmp_path / "worker"), "sent")
+    assert gradebook_store.content_hash(arrived) == gradebook_store.content_hash(folder)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as bundle:
+        link = tarfile.TarInfo("./escape")
+        link.type, link.linkname = tarfile.SYMTYPE, str(outside)
+        bundle.addfile(link)
+        data = b"written through the link"
+        member = tarfile.TarInfo("./escape/planted.py")
+        member.size = len(data)
+        bundle.addfile(member, io.BytesIO(data))
+    gradebook_pool.unpack_payload(buffer.getvalue(), "tar", str(tmp_path / "worker2"), "evil")
+    assert list(outside.iterdir()) == []
