@@ -1,0 +1,228 @@
+"""Part 9: loss functions. Otter exception-based test file.
+
+Every expected value is computed here, in the grader's process, from the inputs the part
+declares (``grader/parts/loss_functions/__init__.py``), never read from what the
+submission recorded. 9.2 and 9.3 judge the form of the results (one finite number per
+call, even at probabilities of 0 and 1 and logits of +-1000); 9.1 and 9.4-9.7 judge the
+values, one function (and input kind) each; 9.8-9.9 the gradients of ``logit_gradients``;
+9.10-9.11 the two answers. A failed value names the mistake it looks like (a sum instead
+of a mean, swapped terms, logits taken for probabilities...).
+
+``losses.py`` must compute with NumPy: a submission that imports TensorFlow, Keras,
+PyTorch or JAX there earns none of the computed values (9.1-9.9).
+"""
+
+import ast
+import math
+
+import numpy as np
+from otter.test_files import test_case
+
+from grader.checks import check, check_step, fail, shown
+from grader.parts.loss_functions import BCE_CASES, GRADIENT_CASES, MSE_CASES, SCCE_CASES
+
+OK_FORMAT = False
+name = "Part 9: loss functions"
+
+LETTERS = ("a", "b", "c", "d")
+#: Libraries that would compute the losses or the gradients instead of the student.
+NOT_NUMPY = ("tensorflow", "keras", "tf_keras", "torch", "jax", "jaxlib", "sklearn")
+TOLERANCE = 1e-5
+
+
+def _numpy_only(sources):
+    """Fail unless losses.py is free of the libraries that would do the work."""
+    source = (sources or {}).get("losses")
+    if source is None:
+        return
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return  # the steps report it
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Name) and node.id in ("__import__", "importlib"):
+            names = [node.id]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                node.value.split(".")[0] in NOT_NUMPY:
+            names = [node.value]
+        for module in names:
+            if module.split(".")[0] in NOT_NUMPY + ("importlib", "__import__"):
+                fail("losses.py to compute with NumPy only",
+                     f"{module!r} on line {node.lineno}",
+                     "write the formulas with NumPy (np.log, np.exp, np.clip...) instead of "
+                     "calling a deep-learning library")
+
+
+def _call(function, case):
+    """How a call looked: ``binary_crossentropy([0, 1], [0.1, 0.8], from_logits=True)``."""
+    y_true, y_pred = _plain(case[0]), _plain(case[1])
+    logits = ", from_logits=True" if len(case) > 2 and case[2] else ""
+    return f"{function}({y_true}, {y_pred}{logits})"
+
+
+def _plain(values):
+    return str(np.array(values).tolist())
+
+
+def _found(output):
+    """What a call returned, as the student would see it."""
+    if "error" in output:
+        error = output["error"]
+        text = f"an error: {error.get('summary', '?')}"
+        return text + (f"\n{error['traceback']}" if error.get("traceback") else "")
+    if "number" in output:
+        return f"{output['number']:.7g}"
+    if "shape" in output:
+        return f"an array of shape {tuple(output['shape'])} ({output.get('repr', '')[:60]})"
+    return shown(output)
+
+
+def _number(function, case, output):
+    """The single number one call returned; fails for an error, an array, NaN or inf."""
+    if "error" in output:
+        fail(f"{_call(function, case)} to return a number", _found(output))
+    check("number" in output, f"{_call(function, case)} to return one number: the mean over "
+          "the batch, as keras.losses does", _found(output),
+          "average the per-example losses with np.mean and return that single value")
+    value = output["number"]
+    check(math.isfinite(value), f"{_call(function, case)} to be finite", _found(output),
+          _non_finite_hint(function, case))
+    return value
+
+
+def _non_finite_hint(function, case):
+    if function == "mean_squared_error":
+        return "square the differences and take their mean"
+    if case[2]:
+        return ("exp(1000) overflows to inf: never exponentiate a large positive logit "
+                "(for the sigmoid, use log(1 + exp(-|z|)); for the softmax, subtract each "
+                "row's maximum first)")
+    return ("clip the probabilities into [EPSILON, 1 - EPSILON] before taking a log: log(0) "
+            "is -inf, and 0 * -inf is NaN")
+
+
+def _close(found, expected):
+    return math.isclose(found, expected, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+
+
+def _judge(function, case, output, expected, mistakes, hint):
+    """Check one value; the hint names the first known mistake whose value it matches."""
+    found = _number(function, case, output)
+    if _close(found, expected):
+        return
+    for mistake, value in mistakes:
+        if value is not None and math.isfinite(value) and _close(found, value):
+            hint = mistake
+            break
+    fail(f"{_call(function, case)} = {expected:.7g}", f"{found:.7g}", hint)
+
+
+SUM_NOT_MEAN = ("keras.losses average over the batch (and over the last axis): take the "
+                "mean of the per-entry losses, not their sum")
+
+
+@test_case(name="9.1 mean_squared_error averages the squared errors", points=1, hidden=False)
+def test_mse_values(squared_error_values, sources):
+    _numpy_only(sources)
+    check_step(squared_error_values)
+    for case, output in zip(MSE_CASES, squared_error_values.value["outputs"]):
+        difference = np.array(case[1], dtype=np.float64) - np.array(case[0], dtype=np.float64)
+        squares = difference * difference
+        mistakes = [(SUM_NOT_MEAN, float(squares.sum())),
+                    ("no square root: MSE is the mean of the squared errors, not its root",
+                     math.sqrt(squares.mean())),
+                    ("square the errors: the mean of (y_true - y_pred) ** 2",
+                     float(np.abs(difference).mean()))]
+        if squares.ndim == 2 and squares.shape[1] > 1:
+            mistakes.append(("Keras averages the squared errors over the last axis too "
+                             "(each example's outputs), not only over the batch",
+                             float(squares.sum(axis=1).mean())))
+        _judge("mean_squared_error", case, output, float(squares.mean()), mistakes,
+               "the mean over every entry of (y_true - y_pred) ** 2")
+
+
+@test_case(name="9.2 each loss returns one finite number: the mean over the batch", points=1,
+           hidden=False)
+def test_one_number(squared_error_values, binary_ce_values, sparse_ce_values, sources):
+    _numpy_only(sources)
+    for function, step, cases in (("mean_squared_error", squared_error_values, MSE_CASES),
+                                  ("binary_crossentropy", binary_ce_values, BCE_CASES),
+                                  ("sparse_categorical_crossentropy", sparse_ce_values,
+                                   SCCE_CASES)):
+        check_step(step)
+        for case, output in zip(cases, step.value["outputs"]):
+            if len(case) < 4 or not case[3]:
+                _number(function, case, output)
+
+
+@test_case(name="9.3 no NaN or inf at probabilities of 0 and 1 and logits of +-1000", points=1,
+           hidden=False)
+def test_finite_at_extremes(binary_ce_values, sparse_ce_values, sources):
+    _numpy_only(sources)
+    for function, step, cases in (("binary_crossentropy", binary_ce_values, BCE_CASES),
+                                  ("sparse_categorical_crossentropy", sparse_ce_values,
+                                   SCCE_CASES)):
+        check_step(step)
+        for case, output in zip(cases, step.value["outputs"]):
+            if case[3]:
+                _number(function, case, output)
+
+
+def _gradient(output, key, k, case):
+    """The gradient ``key`` of one call, as a float array of shape (k,)."""
+    call = f"logit_gradients({_plain(case[0])}, {case[1]})"
+    if "error" in output:
+        fail(f"{call} to return the two gradients", _found(output))
+    check("not_a_dict" not in output, f"{call} to return a dict", shown(output.get("not_a_dict")),
+          'return {"cross_entropy": ..., "mse": ...}')
+    record = output.get(key)
+    check(isinstance(record, dict) and "values" in record,
+          f"{call} to hold the key {key!r} with an array", shown(output.get("keys")),
+          'return {"cross_entropy": ..., "mse": ...}')
+    check(record["shape"] == [k], f"{call}[{key!r}] of shape ({k},), like the logits",
+          f"shape {tuple(record['shape'])}", "one partial derivative per logit")
+    values = np.array(record["values"], dtype=np.float64)
+    check(bool(np.all(np.isfinite(values))), f"finite values in {call}[{key!r}]",
+          _plain(values.round(6)), "subtract the largest logit before exponentiating")
+    return values, call
+
+
+def _judge_gradient(values, expected, call, key, mistakes, hint):
+    if np.allclose(values, expected, rtol=1e-5, atol=1e-7):
+        return
+    for mistake, value in mistakes:
+        if np.allclose(values, value, rtol=1e-5, atol=1e-7):
+            hint = mistake
+            break
+    fail(f"{call}[{key!r}] = {_plain(np.round(expected, 6))}", _plain(np.round(values, 6)),
+         hint)
+
+
+@test_case(name="9.8 logit_gradients: cross-entropy's gradient is softmax(z) - one_hot(label)",
+           points=1, hidden=False)
+def test_cross_entropy_gradient(logit_gradient_values, sources):
+    _numpy_only(sources)
+    check_step(logit_gradient_values)
+    for case, output in zip(GRADIENT_CASES, logit_gradient_values.value["outputs"]):
+        z = np.array(case[0], dtype=np.float64)
+        values, call = _gradient(output, "cross_entropy", z.size, case)
+        weights = np.exp(z - z.max())
+        target = np.eye(z.size)[case[1]]
+        expected = weights / weights.sum() - target
+        _judge_gradient(values, expected, call, "cross_entropy",
+                        [("the gradient of the loss points away from the label: "
+                          "softmax(z) - one_hot(label), not the reverse", -expected)],
+                        "softmax(z) minus the one-hot vector of the label")
+
+
+def _answer(loss_concept_answers, question):
+    value = loss_concept_answers.value["answers"][question]
+    check(isinstance(value, str) and value.strip().lower() in LETTERS,
+          f"{question} to be one of {LETTERS}", shown(value),
+          'set it to one letter, as a string: e.g. "b"')
+    return value.strip().lower()
