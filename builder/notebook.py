@@ -214,12 +214,15 @@ def _check_call(part):
 
 
 def _part_cells(number, part):
-    cells = [("markdown", f"## {part['title']}\n\n{part['goal']}\n\n**Write:** {part['write']} "
+    title = part["title"] if part["title"].startswith("Part ") else f"Part {number}: {part['title']}"
+    goal = f"{part['goal']}\n\n" if part.get("goal") else ""
+    cells = [("markdown", f"## {title}\n\n{goal}**Write:** {part['write']} "
                           f"Then run the cells below.")]
     if part.get("prepare"):
         cells.append(("code", part["prepare"]))
-    cells.append(("code", part["experiment"]))
-    cells.append(("code", part["plot"]))
+    for key in ("experiment", "plot"):
+        if part.get(key):
+            cells.append(("code", part[key]))
     if part.get("logdir"):
         cells.append(("tensorboard", f"# In Jupyter: TensorBoard for this experiment's runs.\n"
                                      f"%load_ext tensorboard\n"

@@ -50,15 +50,32 @@ def test_points(source: str) -> tuple[float, float]:
     return total, public
 
 
+def assignment_parts(repo_root: Path, parts=PARTS) -> list[dict]:
+    """The notebook table's parts, in the order of ``[parts]`` in grader/assignment.toml
+    when it exists; a part the table does not describe gets a plain entry (name only)."""
+    import tomllib
+    config = Path(repo_root) / "grader" / "assignment.toml"
+    if not config.is_file():
+        return list(parts)
+    with open(config, "rb") as handle:
+        names = list(tomllib.load(handle).get("parts") or {})
+    known = {part["part"]: part for part in parts}
+    return [known.get(name) or {"part": name, "title": name.replace("_", " ").capitalize(),
+                                "write": "see the docstrings of its module.", "own": [], "uses": []}
+            for name in names]
+
+
 def parts_table(repo_root: Path, parts=PARTS) -> tuple[str, float, float]:
     """The markdown table of the parts, the total points and the public points."""
     rows = ["| part | what you write | points (public + hidden) |", "|---|---|---|"]
     total_all = public_all = 0.0
+    parts = assignment_parts(repo_root, parts)
     for number, part in enumerate(parts, start=1):
         path = _test_file(Path(repo_root), number, part["part"])
         total, public = test_points(path.read_text(encoding="utf-8")) if path else (0.0, 0.0)
         total_all, public_all = total_all + total, public_all + public
-        rows.append(f"| {part['title']} | {part['write']} | {total:g} ({public:g} + {total - public:g}) |")
+        title = part["title"] if part["title"].startswith("Part ") else f"Part {number}: {part['title']}"
+        rows.append(f"| {title} | {part['write']} | {total:g} ({public:g} + {total - public:g}) |")
     return "\n".join(rows), total_all, public_all
 
 
@@ -93,7 +110,7 @@ def student_docs(repo_root: Path, templates_dir: Path, files: Mapping[str, objec
     where = public_test_folders(files, public_tests)
     return {
         README_NAME: render_readme(repo_root, templates_dir, public_tests_at=where).encode("utf-8"),
-        NOTEBOOK_NAME: notebook_bytes(),
+        NOTEBOOK_NAME: notebook_bytes(assignment_parts(repo_root)),
     }
 
 
