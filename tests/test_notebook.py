@@ -55,6 +55,11 @@ def outputs(cell, kind=None):
     return found
 
 
+def expected_checks():
+    from builder import student_readme
+    return len(student_readme.assignment_parts(REPO))
+
+
 def check_cells(notebook):
     return [cell for cell in notebook.cells if cell.cell_type == "code"
             and cell.source.startswith("# Public tests of this part")]
@@ -78,7 +83,7 @@ def test_notebook_on_the_reference(student_bundle, tmp_path, monkeypatch):
     errors = [text for cell in notebook.cells for text in outputs(cell) if text.startswith("ERROR")]
     assert errors == []
     checks = check_cells(notebook)
-    assert len(checks) == 6
+    assert len(checks) == expected_checks()
     for cell in checks:
         text = "".join(outputs(cell))
         assert "public tests passed" in text and "The autograder also runs hidden tests" in text, text
@@ -99,7 +104,7 @@ def test_notebook_on_the_skeleton(student_bundle, tmp_path, monkeypatch):
     texts = [text for cell in notebook.cells for text in outputs(cell)]
     assert not any(text.startswith("ERROR") or "Traceback" in text for text in texts)
     checks = check_cells(notebook)
-    assert len(checks) == 6
+    assert len(checks) == expected_checks()
     for cell in checks:
         text = "".join(outputs(cell))
         assert "not attempted yet (fill in " in text, text
