@@ -429,6 +429,8 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
             found = None
             notes.append(str(problem))
         if found is not None:
+            if found.get("summary"):  # what was found and what is expected, first
+                notes.append(found["summary"])
             if found["missing"]:
                 notes.append("missing from the submission: " + ", ".join(found["missing"]))
             if found["log_runs"]:
