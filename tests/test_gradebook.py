@@ -8,6 +8,7 @@ from literal totals.
 """
 
 import csv
+import html
 import json
 import os
 import shutil
@@ -24,8 +25,20 @@ from variants.corpus import VARIANTS
 
 PARTS = ["architecture", "concepts"]
 OPTIONS = dict(profile="grade", parts=PARTS, progress=False)
-MUTANT_NAMES = ("relu_hidden_layer", "iterations_drop_the_last_batch")
-VARIANT_NAME = "functional_api"
+
+
+def applicable(items, module):
+    """The corpus entries that change only ``module`` and still apply to solutions/."""
+    return [item for item in items
+            if {m for m, _, _ in item.replacements} == {module}
+            and all(old in (SOLUTIONS / m).read_text() for m, old, _ in item.replacements)]
+
+
+#: One mutant of each graded part's module, and one variant (Part 2 or Part 6).
+CLASS_MUTANTS = [applicable(MUTANTS, "architecture.py")[0], applicable(MUTANTS, "concepts.py")[0]]
+CLASS_VARIANT = (applicable(VARIANTS, "architecture.py") + applicable(VARIANTS, "concepts.py"))[0]
+MUTANT_NAMES = tuple(m.name for m in CLASS_MUTANTS)
+VARIANT_NAME = CLASS_VARIANT.name
 
 
 def read_csv(path):
@@ -55,11 +68,9 @@ def classroom(tmp_path_factory):
     shutil.copytree(SOLUTIONS, folder / "reference", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ASSIGNMENT, folder / "skeleton",
                     ignore=shutil.ignore_patterns("__pycache__", "tests"))
-    mutants = {m.name: m for m in MUTANTS}
-    for name in MUTANT_NAMES:
-        make_submission(folder, mutants[name].replacements, name=f"mutant_{name}")
-    variant = {v.name: v for v in VARIANTS}[VARIANT_NAME]
-    make_submission(folder, variant.replacements, name=f"variant_{VARIANT_NAME}")
+    for mutant in CLASS_MUTANTS:
+        make_submission(folder, mutant.replacements, name=f"mutant_{mutant.name}")
+    make_submission(folder, CLASS_VARIANT.replacements, name=f"variant_{VARIANT_NAME}")
     corrupt_zip(folder / "corrupt.zip", "concepts.py")
     return folder
 
@@ -98,10 +109,11 @@ def test_six_submissions_in_parallel_match_single_grades(classroom, local_run):
     assert rows["reference"]["score"] == rows["reference"]["max_score"]
     assert float(rows["skeleton"]["score"]) == 0.0
     assert rows[f"variant_{VARIANT_NAME}"]["score"] == rows["reference"]["score"]
-    mutants = {m.name: m for m in MUTANTS}
-    for name in MUTANT_NAMES:
-        assert rows[f"mutant_{name}"]["failed_tests"].split() == list(mutants[name].fails)
-    assert "6.4" in rows["corrupt"]["failed_tests"]
+    for mutant in CLASS_MUTANTS:
+        assert rows[f"mutant_{mutant.name}"]["failed_tests"].split() == list(mutant.fails)
+    concepts_tests = [t["id"] for t in run.records["reference"]["tests"]
+                      if "concepts" in t["part"]]
+    assert concepts_tests and rows["corrupt"]["failed_tests"].split() == concepts_tests
     corrupt = json.loads((out / "gradebook-results" / "corrupt.json").read_text())
     assert "corrupt" in corrupt["output"] and "CRC" in corrupt["output"]
     # Two grading processes, each with a sandbox uid of its own.
@@ -117,16 +129,18 @@ def test_report_and_lms_export(classroom, local_run):
     report = out / "gradebook-report"
     for chart in ("score_histogram.png", "pass_rate.png", "grading_time.png"):
         assert (report / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    html = (report / "index.html").read_text()
+    page = (report / "index.html").read_text()
     tests = read_csv(report / "tests.csv")
-    by_id = {row["test"]: row for row in tests}
     rows = read_csv(out / "gradebook.csv")
-    failing_64 = [r["submission"] for r in rows if "6.4" in r["failed_tests"].split()]
-    assert int(by_id["6.4"]["graded"]) - int(by_id["6.4"]["passed"]) == len(failing_64)
-    assert by_id["6.4"]["failure_1"] and by_id["6.4"]["failure_1"] in html.replace("&#x27;", "'") \
-        or by_id["6.4"]["failure_1"][:40] in html
+    # The test a mutant fails, besides the skeleton and the corrupt zip.
+    chosen = next(t for t in tests if t["test"] in CLASS_MUTANTS[1].fails)
+    failing = [r["submission"] for r in rows if chosen["test"] in r["failed_tests"].split()]
+    assert len(failing) >= 2
+    assert int(chosen["graded"]) - int(chosen["passed"]) == len(failing)
+    assert chosen["failure_1"] and int(chosen["count_1"]) >= 1
+    assert html.escape(chosen["failure_1"][:60]) in page or chosen["failure_1"][:60] in page
     failures = read_csv(report / "failures.csv")
-    assert sum(int(f["count"]) for f in failures if f["test"] == "6.4") == len(failing_64)
+    assert sum(int(f["count"]) for f in failures if f["test"] == chosen["test"]) == len(failing)
     lms = read_csv(out / "gradebook-lms.csv")
     assert [r["student_id"] for r in lms] == [r["submission"] for r in rows]
     part_columns = [c for c in lms[0] if c.startswith("Part ")]
