@@ -185,7 +185,12 @@ def test_bce_probabilities(binary_ce_values, sources):
         p = np.minimum(np.maximum(np.array(case[1], dtype=np.float64), 1e-7), 1.0 - 1e-7)
         log_likelihood = y * np.log(p) + (1.0 - y) * np.log1p(-p)
         swapped = (1.0 - y) * np.log(p) + y * np.log1p(-p)
+        p32 = np.clip(np.array(case[1], dtype=np.float32), np.float32(1e-7), np.float32(1 - 1e-7))
+        in_float32 = y * np.log(p32.astype(np.float64)) + (1.0 - y) * np.log(
+            (np.float32(1) - p32).astype(np.float64))
         mistakes = [(SUM_NOT_MEAN, -float(log_likelihood.sum())),
+                    ("compute in float64: in float32, 1 - 1e-7 rounds to 0.99999988 and the "
+                     "loss at p = 1 comes out as 15.9 instead of 16.1", -float(in_float32.mean())),
                     ("the terms are swapped: y * log(p) is the label-1 term and "
                      "(1 - y) * log(1 - p) the label-0 term", -float(swapped.mean())),
                     ("cross-entropy is MINUS the mean log-likelihood: mind the sign",
@@ -217,11 +222,12 @@ def test_bce_logits(binary_ce_values, sources):
             sigmoid = np.minimum(np.maximum(1.0 / (1.0 + np.exp(-z)), 1e-7), 1.0 - 1e-7)
         through_sigmoid = -(y * np.log(sigmoid) + (1.0 - y) * np.log1p(-sigmoid))
         swapped = np.logaddexp(0.0, z) - (1.0 - y) * z
-        mistakes = [("from_logits=True means y_pred holds logits, not probabilities: the "
-                     "logits were clipped as if they were probabilities", float(ignored.mean())),
-                    ("a clipped sigmoid loses the loss beyond -log(1e-7) = 16.1: compute the "
+        # (at +-1000 both give the same number: the sigmoid's hint comes first)
+        mistakes = [("a clipped sigmoid loses the loss beyond -log(1e-7) = 16.1: compute the "
                      "loss from the logits directly, stably, e.g. "
                      "max(z, 0) - z * y + log(1 + exp(-|z|))", float(through_sigmoid.mean())),
+                    ("from_logits=True means y_pred holds logits, not probabilities: the "
+                     "logits were clipped as if they were probabilities", float(ignored.mean())),
                     (SUM_NOT_MEAN, float(per_entry.sum())),
                     ("the terms are swapped: with p = sigmoid(z), y goes with log(p) and "
                      "1 - y with log(1 - p)", float(swapped.mean()))]

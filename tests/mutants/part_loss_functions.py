@@ -1,0 +1,49 @@
+"""Mutants of Part 9 (loss functions in NumPy, ``losses.py``)."""
+
+from mutants.corpus import Mutant
+
+CLIP = "probabilities = np.clip(outputs, EPSILON, 1.0 - EPSILON)"
+BCE_MEAN = "    return float(np.mean(per_entry))\n"
+BCE_TERMS = """        per_entry = -(labels * np.log(probabilities)
+                      + (1.0 - labels) * np.log(1.0 - probabilities))"""
+BCE_LOGITS = """        per_entry = (np.maximum(outputs, 0.0) - outputs * labels
+                     + np.log1p(np.exp(-np.abs(outputs))))"""
+SHIFT = "shifted = scores - np.max(scores, axis=-1, keepdims=True)"
+MSE_GRADIENT = '"mse": p * (d_loss_d_p - np.dot(p, d_loss_d_p))}'
+
+MUTANTS = (
+    Mutant("bce_log_without_clipping",
+           "binary_crossentropy takes the log of the probabilities as they are (log(0) at 0 and 1)",
+           (("losses.py", CLIP, "probabilities = outputs"),),
+           fails=("9.3", "9.4"), says={"*": "clip the probabilities"}),
+    Mutant("bce_sum_over_the_batch",
+           "binary_crossentropy returns the sum of the per-entry losses, not their mean",
+           (("losses.py", BCE_MEAN, "    return float(np.sum(per_entry))\n"),),
+           fails=("9.4", "9.5"), says={"*": "not their sum"}),
+    Mutant("bce_terms_swapped",
+           "binary_crossentropy pairs y with log(1 - p) and 1 - y with log(p)",
+           (("losses.py", BCE_TERMS,
+             """        per_entry = -((1.0 - labels) * np.log(probabilities)
+                      + labels * np.log(1.0 - probabilities))"""),),
+           fails=("9.4",), says={"9.4": "swapped"}),
+    Mutant("bce_from_logits_ignored",
+           "binary_crossentropy treats logits as probabilities whatever from_logits says",
+           (("losses.py", "    if from_logits:\n        # max(z, 0)",
+             "    if False:\n        # max(z, 0)"),),
+           fails=("9.5",), says={"9.5": "not probabilities"}),
+    Mutant("bce_logits_through_a_clipped_sigmoid",
+           "from_logits: sigmoid first, then the clipped probability formula (16.1 instead of 1000)",
+           (("losses.py", BCE_LOGITS,
+             """        probabilities = np.clip(1.0 / (1.0 + np.exp(-outputs)), EPSILON, 1.0 - EPSILON)
+        per_entry = -(labels * np.log(probabilities)
+                      + (1.0 - labels) * np.log(1.0 - probabilities))"""),),
+           fails=("9.5",), says={"9.5": "clipped sigmoid"}),
+    Mutant("softmax_without_the_max",
+           "sparse_categorical_crossentropy exponentiates the logits without subtracting the max",
+           (("losses.py", SHIFT, "shifted = scores"),),
+           fails=("9.3", "9.7"), says={"*": "exp(1000) overflows"}),
+    Mutant("mse_gradient_with_respect_to_probabilities",
+           "logit_gradients' MSE gradient stops at dL/dp, without the softmax's Jacobian",
+           (("losses.py", MSE_GRADIENT, '"mse": d_loss_d_p}'),),
+           fails=("9.9",), says={"9.9": "Jacobian"}),
+)
