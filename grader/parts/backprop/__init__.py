@@ -201,6 +201,12 @@ def step_backprop_descent_path(ctx):
     outputs, arrays = [], {}
     for step in range(DESCENT_STEPS):
         grads = module.backward(x.copy(), y.copy(), copy.deepcopy(params))
+        _, shaped = _gradient_dict(grads)
+        for name in PARAMETER_NAMES:
+            if name in shaped and shaped[name].shape != params[name].shape:
+                raise StepError(f"backward's {name!r} has shape {shaped[name].shape}, its "
+                                f"parameter {params[name].shape}: a gradient must have its "
+                                "parameter's shape to take a step (see 7.2)")
         result = module.gradient_step(params, grads, DESCENT_LEARNING_RATE)
         record, found = _gradient_dict(result, "gradient_step")
         missing = [name for name in PARAMETER_NAMES if name not in found]

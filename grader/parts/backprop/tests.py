@@ -176,9 +176,10 @@ def test_gradient_step(backprop_step_update):
 
 @test_case(name="7.5 backprop.py computes the gradients itself: no autodiff library", points=1,
            hidden=False)
-def test_no_autodiff(sources, backprop_answers):
-    # backprop_answers is not read: it only makes this case one of this part's (a grade of
-    # selected parts picks the cases by the steps they take).
+def test_no_autodiff(sources, backprop_gradients):
+    # The gradients must exist before how they were computed can earn a point (and the step
+    # makes this case one of this part's: a grade of selected parts picks cases by steps).
+    check_step(backprop_gradients)
     source = sources.get("backprop")
     check(source is not None, "backprop.py in your submission", "no backprop.py",
           "submit backprop.py with your other modules")
@@ -258,17 +259,30 @@ def test_softmax_stable(backprop_softmax_rows):
 def test_gradient_values(backprop_gradients):
     check_step(backprop_gradients)
 
-    def mean_loss(x, y, params):
-        hidden = 1.0 / (1.0 + np.exp(-(x @ params["W1"] + params["b1"])))
-        logits = hidden @ params["W2"] + params["b2"]
+    def mean_loss(z1, y, w2, b2):
+        """The mean loss from the hidden layer's pre-activations z1 = x @ W1 + b1 on."""
+        hidden = 1.0 / (1.0 + np.exp(-z1))
+        logits = hidden @ w2 + b2
         shifted = logits - np.max(logits, axis=1)[:, None]
         log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1))[:, None]
         return -float(np.mean(log_p[np.arange(len(y)), y])), hidden, np.exp(log_p)
 
+    def moved_loss(x, y, params, z1, parameter, position, step):
+        """The loss with one weight moved by ``step`` (z1 updated, not recomputed)."""
+        z1, w2, b2 = z1.copy(), params["W2"].copy(), params["b2"].copy()
+        if parameter == "W1":
+            z1[:, position[1]] += step * x[:, position[0]]
+        elif parameter == "b1":
+            z1[:, position[0]] += step
+        else:
+            (w2 if parameter == "W2" else b2)[position] += step
+        return mean_loss(z1, y, w2, b2)[0]
+
     for index, (_, n, _, _, n_classes) in enumerate(CASES):
         x, y, params = make_case(index)
         found = gradients_of(backprop_gradients, index, f"{index}_", index)
-        _, hidden, p = mean_loss(x, y, params)
+        z1 = x @ params["W1"] + params["b1"]
+        _, hidden, p = mean_loss(z1, y, params["W2"], params["b2"])
         error_out = (p - np.eye(n_classes)[y]) / n
         error_hidden = (error_out @ params["W2"].T) * hidden * (1.0 - hidden)
         analytic = {"W1": x.T @ error_hidden, "b1": np.sum(error_hidden, axis=0),
@@ -278,16 +292,14 @@ def test_gradient_values(backprop_gradients):
                         f"{params['W1'].shape[0]} -> {params['W1'].shape[1]} -> {n_classes})", n)
         rng = np.random.default_rng(index)
         for parameter in PARAMETER_NAMES:  # central differences at a few weights of each
-            flat = params[parameter].reshape(-1)
-            for position in rng.choice(flat.size, size=min(flat.size, 12), replace=False):
-                saved = flat[position]
-                flat[position] = saved + EPSILON
-                plus = mean_loss(x, y, params)[0]
-                flat[position] = saved - EPSILON
-                minus = mean_loss(x, y, params)[0]
-                flat[position] = saved
-                numerical = (plus - minus) / (2 * EPSILON)
-                error = relative_error(found[parameter].reshape(-1)[position], numerical)
+            shape = params[parameter].shape
+            for flat in rng.choice(int(np.prod(shape)), size=min(int(np.prod(shape)), 12),
+                                   replace=False):
+                position = np.unravel_index(flat, shape)
+                numerical = (moved_loss(x, y, params, z1, parameter, position, EPSILON) -
+                             moved_loss(x, y, params, z1, parameter, position, -EPSILON)) \
+                    / (2 * EPSILON)
+                error = relative_error(found[parameter][position], numerical)
                 check(error < NUMERICAL_TOLERANCE,
                       f"the grader's finite-difference gradient for {parameter} "
                       f"(relative error below {NUMERICAL_TOLERANCE:g})",
