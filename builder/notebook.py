@@ -150,6 +150,59 @@ PARTS = [
         "plot": "plot_descent(descents)",
         "logdir": None,
     },
+    {
+        "part": "descent_variants",
+        "title": "Part 8: gradient descent variants and the loss landscape",
+        "goal": "Fit a line y = w * x + b to 100 noisy points by minimising the mean squared "
+                "error with one loop whose `batch_size` makes it batch (all 100 examples per "
+                "update), stochastic (one) or mini-batch (16) gradient descent, then draw the "
+                "loss landscape: the loss on a grid of (w, b), as contour lines, with the three"
+                " paths on it. **Expect** the batch path to go smoothly downhill, across the "
+                "contour lines, with one update per epoch; the stochastic path to zigzag (each "
+                "update sees one example) but to make 100 updates per epoch; and the mini-batch"
+                " path in between: 7 updates per epoch, less noise than stochastic. Then answer"
+                " the two questions at the bottom of `descent.py`.",
+        "write": "`mse_loss`, `mse_gradient`, `run_gradient_descent`, `loss_grid` and the two "
+                 "answers in `descent.py` (NumPy only).",
+        "own": ["descent.mse_loss", "descent.mse_gradient", "descent.run_gradient_descent",
+                "descent.loss_grid", "descent.NOISY_PATH_REASON", "descent.WHY_MINI_BATCH"],
+        "uses": [],
+        "prepare": "import numpy as np\n"
+                   "import descent\n"
+                   "# 100 noisy points around a line (given: descent.make_line_data); every run starts at (-1, 3).\n"
+                   "x_line, y_line = descent.make_line_data(100, seed=0)\n"
+                   "DESCENT_SETTINGS = {  # label: (batch_size, learning_rate, epochs), as the grader runs them\n"
+                   "    \"stochastic (batch_size=1)\": (1, 0.01, 10),\n"
+                   "    \"mini-batch (batch_size=16)\": (16, 0.05, 40),\n"
+                   "    \"batch (batch_size=100)\": (100, 0.1, 100),\n"
+                   "}",
+        "experiment": "descent_runs = {label: attempt(descent.run_gradient_descent, x_line, y_line, size,\n"
+                      "                               learning_rate=rate, epochs=epochs, start=(-1.0, 3.0), seed=0)\n"
+                      "                for label, (size, rate, epochs) in DESCENT_SETTINGS.items()}\n"
+                      "w_values, b_values = np.linspace(-1.5, 3.5, 101), np.linspace(-2.5, 3.5, 81)\n"
+                      "landscape = attempt(descent.loss_grid, x_line, y_line, w_values, b_values)",
+        "plot": "# Left: contours of loss_grid (the loss landscape) with the three paths. Right: their losses.\n"
+                "import matplotlib.pyplot as plt\n"
+                "finished = {label: run for label, run in descent_runs.items() if run is not None}\n"
+                "if landscape is None or not finished:\n"
+                "    print(\"nothing to plot yet: write run_gradient_descent and loss_grid in descent.py\")\n"
+                "else:\n"
+                "    figure, (paths, curves) = plt.subplots(1, 2, figsize=(12, 4.5), layout=\"constrained\")\n"
+                "    contours = paths.contour(w_values, b_values, np.asarray(landscape),\n"
+                "                             levels=np.geomspace(0.3, 30, 12), cmap=\"viridis\", linewidths=0.7)\n"
+                "    paths.clabel(contours, fontsize=\"x-small\", fmt=\"%.2g\")\n"
+                "    for label, (path, losses) in finished.items():\n"
+                "        path, losses = np.asarray(path), np.asarray(losses)\n"
+                "        paths.plot(path[:, 0], path[:, 1], marker=\".\", markersize=2, linewidth=0.8, label=label)\n"
+                "        epochs = np.arange(1, len(losses) + 1) * DESCENT_SETTINGS[label][2] / max(len(losses), 1)\n"
+                "        curves.plot(epochs, losses, linewidth=0.8, label=label)\n"
+                "    paths.set(xlabel=\"w\", ylabel=\"b\", title=\"the loss landscape and the paths from (-1, 3)\")\n"
+                "    curves.set(xlabel=\"epoch\", ylabel=\"loss on the whole data set\", yscale=\"log\",\n"
+                "               title=\"the loss after each update\")\n"
+                "    paths.legend(fontsize=\"small\")\n"
+                "    curves.legend(fontsize=\"small\")",
+        "logdir": None,
+    },
 ]
 
 INTRO = """\

@@ -126,8 +126,6 @@ def run_gradient_descent(x, y, batch_size, *, learning_rate=0.05, epochs=10, sta
     ((15, 2), (14,))
     """
     # BEGIN SOLUTION
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
     rng = np.random.default_rng(seed)
     w, b = float(start[0]), float(start[1])
     path, losses = [(w, b)], []

@@ -106,7 +106,8 @@ def _step_hint(found_step, expected_step, batch_size):
     if aligned and math.isclose(scale, 0.5, rel_tol=1e-3):
         return "this step is half as long: dL/dw = 2 * mean(e * x) and dL/db = 2 * mean(e)"
     return ("one update is w - learning_rate * 2 * mean(e * x), b - learning_rate * 2 * "
-            "mean(e), with e = w * x + b - y over the batch (here the whole data set)")
+            "mean(e), with e = w * x + b - y over the batch: here the whole data set, every "
+            "example once")
 
 
 @test_case(name="8.3 batch gradient descent steps by the mean gradient of the whole data set",
@@ -227,14 +228,14 @@ def test_seeded_shuffling(descent_variant_runs):
         check(first.shape == again.shape and np.array_equal(first, again, equal_nan=True),
               f"the same path from two {run_name.replace('_', '-')} runs with the same seed",
               "two different paths",
-              "make rng = np.random.default_rng(seed) inside the function and shuffle with it "
-              "(np.random.shuffle and np.random.permutation use a global state that the seed "
-              "argument does not reset)")
+              "make one generator from the seed argument, np.random.default_rng(seed), inside "
+              "the function and shuffle with it (np.random.shuffle and np.random.permutation "
+              "use a global state that the seed argument does not reset)")
     first, other = (_run(descent_variant_runs, name)[0] for name in ("stochastic", "stochastic_other_seed"))
     check(not (first.shape == other.shape and np.array_equal(first, other, equal_nan=True)),
           "different stochastic paths for two different seeds (another order of the examples)",
           "the same path for both seeds",
-          "shuffle the example indices every epoch: order = rng.permutation(len(x)), with rng "
+          "shuffle the example indices every epoch with the permutation method of a generator "
           "made from seed, then take the batches in that order")
 
 
