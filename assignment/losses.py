@@ -188,13 +188,13 @@ LOSS_FOR_TASK = None  # one of "a", "b", "c", "d"
 MSE_ON_SOFTMAX_CHOICES = {
     "a": "MSE's gradient is larger than cross-entropy's, so every step overshoots unless "
          "the learning rate is made much smaller.",
-    "b": "Through the softmax, MSE's gradient with respect to the logits carries a factor "
-         "p_i for every class, so it almost vanishes when the network is confidently wrong "
-         "(the true class's p near 0); cross-entropy's gradient, p - y, stays large then.",
+    "b": "Squaring the errors makes the loss non-convex in the probabilities, so gradient "
+         "descent gets stuck in local minima.",
     "c": "MSE treats the classes as ordered numbers (class 3 closer to 2 than to 9), so "
          "its gradient points the wrong way.",
-    "d": "Squaring the errors makes the loss non-convex in the probabilities, so gradient "
-         "descent gets stuck in local minima.",
+    "d": "Through the softmax, MSE's gradient with respect to the logits carries a factor "
+         "p_i for every class, so it almost vanishes when the network is confidently wrong "
+         "(the true class's p near 0); cross-entropy's gradient, p - y, stays large then.",
 }
 # Why does a softmax classifier trained with MSE on its outputs learn slowly (see
 # logit_gradients)?

@@ -383,6 +383,6 @@ def test_loss_for_task(loss_concept_answers):
 @test_case(name="9.11 why MSE on softmax outputs learns slowly", points=1, hidden=True)
 def test_mse_on_softmax(loss_concept_answers):
     check_step(loss_concept_answers)
-    check(_answer(loss_concept_answers, "MSE_ON_SOFTMAX") == "b", "the right choice",
+    check(_answer(loss_concept_answers, "MSE_ON_SOFTMAX") == "d", "the right choice",
           "another choice", "compare the two gradients logit_gradients returns for "
           "logits=[8, 0, 0], label=1")
