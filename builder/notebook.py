@@ -203,6 +203,51 @@ PARTS = [
                 "    curves.legend(fontsize=\"small\")",
         "logdir": None,
     },
+    {
+        "part": "loss_functions",
+        "title": "Part 9: loss functions",
+        "goal": "Mean squared error for regression, binary cross-entropy for yes/no outputs "
+                "and sparse categorical cross-entropy for one class out of k with integer "
+                "labels (Part 2's model), in NumPy, as `keras.losses` computes them: one "
+                "number, the mean over the batch. Probabilities of exactly 0 or 1 and logits "
+                "of +-1000 are where naive formulas give NaN, inf or a wrong number. Then "
+                "`logit_gradients` shows why classifiers are trained with cross-entropy: "
+                "**expect**, as a wrong class's logit grows (the prediction more and more "
+                "confidently wrong), the cross-entropy gradient to stay near 1 in size while "
+                "MSE's, through the softmax, falls towards 0: MSE stops learning just when the "
+                "model is most wrong. Then answer the two questions at the bottom of "
+                "`losses.py`.",
+        "write": "`mean_squared_error`, `binary_crossentropy`, "
+                 "`sparse_categorical_crossentropy`, `logit_gradients` and the two answers in "
+                 "`losses.py` (NumPy only).",
+        "own": ["losses.mean_squared_error", "losses.binary_crossentropy",
+                "losses.sparse_categorical_crossentropy", "losses.logit_gradients",
+                "losses.LOSS_FOR_TASK", "losses.MSE_ON_SOFTMAX"],
+        "uses": [],
+        "prepare": "import numpy as np\n"
+                   "import losses",
+        "experiment": "# The numerical traps: each must print a finite number (keras.losses: 16.118, 0.0, 2000.0).\n"
+                      "print(attempt(losses.binary_crossentropy, [1, 0], [0.0, 1.0]))\n"
+                      "print(attempt(losses.binary_crossentropy, [1, 0], [1000.0, -1000.0], from_logits=True))\n"
+                      "print(attempt(losses.sparse_categorical_crossentropy, [2], [[1000.0, 0.0, -1000.0]],\n"
+                      "              from_logits=True))\n"
+                      "# One example of class 1 whose class-0 logit grows: more and more confidently wrong.\n"
+                      "wrong_logit = np.linspace(0.0, 10.0, 41)\n"
+                      "first = attempt(losses.logit_gradients, [0.0, 0.0, 0.0], 1)",
+        "plot": "import matplotlib.pyplot as plt\n"
+                "if first is None:\n"
+                "    print(\"nothing to plot yet: write logit_gradients in losses.py\")\n"
+                "else:\n"
+                "    gradients = [losses.logit_gradients([c, 0.0, 0.0], 1) for c in wrong_logit]\n"
+                "    figure, axes = plt.subplots(figsize=(7, 4), layout=\"constrained\")\n"
+                "    for key, label in ((\"cross_entropy\", \"cross-entropy\"), (\"mse\", \"MSE on the softmax outputs\")):\n"
+                "        axes.plot(wrong_logit, [np.linalg.norm(g[key]) for g in gradients], label=label)\n"
+                "    axes.set(xlabel=\"logit of the wrong class 0 (the true class 1 has logit 0)\",\n"
+                "             ylabel=\"size of the gradient w.r.t. the logits\", yscale=\"log\",\n"
+                "             title=\"a confidently wrong prediction: which loss still learns?\")\n"
+                "    axes.legend()",
+        "logdir": None,
+    },
 ]
 
 INTRO = """\
