@@ -151,6 +151,61 @@ PARTS = [
         "logdir": None,
     },
     {
+        "part": "backprop",
+        "title": "Part 7: backpropagation by hand",
+        "goal": "Part 2's network written out in NumPy: `forward` (sigmoid hidden layer, "
+                "softmax output), the mean sparse cross-entropy, and `backward`, the chain rule "
+                "from the loss back to every weight and bias. Check `backward` as CS231n does, "
+                "against finite differences of your own loss: **expect** relative errors of "
+                "about 1e-7 or less (1e-2 means a bug). Then look at the sigmoid's derivative "
+                "`hidden * (1 - hidden)`, one factor of every hidden-layer gradient: **expect** "
+                "it near 0.25 on pixels scaled to [0, 1] and near 0 on raw 0-255 pixels, which "
+                "is why Part 1's raw run learns so slowly. Then answer the two questions at the "
+                "bottom of `backprop.py`.",
+        "write": "`sigmoid`, `softmax`, `forward`, `sparse_cross_entropy`, `backward`, "
+                 "`gradient_step` and the two answers in `backprop.py` (NumPy only).",
+        "own": ["backprop.sigmoid", "backprop.softmax", "backprop.forward",
+                "backprop.sparse_cross_entropy", "backprop.backward", "backprop.gradient_step",
+                "backprop.SATURATED_FACTOR", "backprop.OUTPUT_GRADIENT"],
+        "uses": [],
+        "prepare": "import numpy as np\n"
+                   "import backprop\n"
+                   "params = backprop.init_params(784, 250, 10, seed=0)  # given\n"
+                   "x_small, y_small = x_train_raw[:32] / 255.0, y_train[:32]  # float64 in [0, 1]",
+        "experiment": "# Gradient check: your backward against (loss(w + eps) - loss(w - eps)) / (2 eps).\n"
+                      "grads = attempt(backprop.backward, x_small, y_small, params)\n"
+                      "if grads is not None:\n"
+                      "    rng = np.random.default_rng(0)\n"
+                      "    for name in backprop.PARAMETER_NAMES:\n"
+                      "        errors = []\n"
+                      "        for flat in rng.choice(params[name].size, 5, replace=False):\n"
+                      "            position = np.unravel_index(flat, params[name].shape)\n"
+                      "            losses = []\n"
+                      "            for sign in (1.0, -1.0):\n"
+                      "                moved = {key: value.copy() for key, value in params.items()}\n"
+                      "                moved[name][position] += sign * 1e-5\n"
+                      "                _, moved_probabilities = backprop.forward(x_small, moved)\n"
+                      "                losses.append(backprop.sparse_cross_entropy(moved_probabilities, y_small))\n"
+                      "            numerical = (losses[0] - losses[1]) / 2e-5\n"
+                      "            analytic = grads[name][position]\n"
+                      "            errors.append(abs(analytic - numerical) / max(1e-8, abs(analytic) + abs(numerical)))\n"
+                      "        print(f\"{name}: largest relative error {max(errors):.1e}\")",
+        "plot": "# The sigmoid's derivative, one factor of dL/dW1, on raw and on scaled pixels.\n"
+                "import matplotlib.pyplot as plt\n"
+                "raw_pass = attempt(backprop.forward, x_train_raw[:256].astype(np.float64), params)\n"
+                "scaled_pass = attempt(backprop.forward, x_train_raw[:256] / 255.0, params)\n"
+                "if raw_pass is None or scaled_pass is None:\n"
+                "    print(\"nothing to plot yet: write forward in backprop.py\")\n"
+                "else:\n"
+                "    figure, axes = plt.subplots(figsize=(7, 4), layout=\"constrained\")\n"
+                "    for label, (units, _) in ((\"raw pixels 0-255\", raw_pass), (\"pixels / 255\", scaled_pass)):\n"
+                "        axes.hist((units * (1.0 - units)).ravel(), bins=50, range=(0.0, 0.25), alpha=0.6, label=label)\n"
+                "    axes.set(xlabel=\"sigmoid derivative of each hidden unit\", ylabel=\"units x drawings\",\n"
+                "             yscale=\"log\", title=\"saturation: where the hidden-layer gradient vanishes\")\n"
+                "    axes.legend()",
+        "logdir": None,
+    },
+    {
         "part": "descent_variants",
         "title": "Part 8: gradient descent variants and the loss landscape",
         "goal": "Fit a line y = w * x + b to 100 noisy points by minimising the mean squared "
