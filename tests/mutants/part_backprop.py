@@ -61,9 +61,4 @@ MUTANTS = (
 '''),),
            fails=("7.5",),
            says={"7.5": "tensorflow (line"}),
-    Mutant("backprop_wrong_saturation_answer",
-           "answers that the inputs x.T vanish when the sigmoid saturates",
-           (("backprop.py", 'SATURATED_FACTOR = "b"\n', 'SATURATED_FACTOR = "a"\n'),),
-           fails=("7.11",),
-           says={"7.11": "hidden * (1 - hidden)"}),
 )

@@ -56,7 +56,8 @@ VARIANTS = (
             (("backprop.py", REFERENCE_BACKWARD, LOOP_BACKWARD),)),
     Variant("backprop_log_space_helpers",
             "sigmoid and softmax written in log space (np.logaddexp, log-sum-exp); the loss "
-            "from a boolean mask; gradient_step updates params in place",
+            "from a boolean mask, clipped as Keras clips; gradient_step updates params in "
+            "place",
             (("backprop.py", "    return 1.0 / (1.0 + np.exp(-z))\n",
               "    return np.exp(-np.logaddexp(0.0, -z))\n"),
              ("backprop.py", '''    shifted = logits - logits.max(axis=1, keepdims=True)
@@ -69,7 +70,7 @@ VARIANTS = (
              ("backprop.py", '''    picked = probabilities[np.arange(len(y)), y]
     return float(-np.mean(np.log(picked)))
 ''', '''    mask = np.arange(probabilities.shape[1])[None, :] == np.asarray(y)[:, None]
-    return -np.log(probabilities[mask]).sum() / len(y)
+    return -np.log(np.clip(probabilities[mask], 1e-7, 1.0 - 1e-7)).sum() / len(y)
 '''),
              ("backprop.py",
               "    return {name: params[name] - learning_rate * grads[name] for name in PARAMETER_NAMES}\n",
