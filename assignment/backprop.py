@@ -46,13 +46,13 @@ def init_params(n_inputs=784, n_hidden=250, n_classes=10, seed=0):
         ``{"W1": (n_inputs, n_hidden), "b1": (n_hidden,), "W2": (n_hidden, n_classes),
         "b2": (n_classes,)}``.
     """
-    rng = np.random.default_rng(seed)
+    generator = np.random.default_rng(seed)
     limit1 = np.sqrt(6.0 / (n_inputs + n_hidden))
     limit2 = np.sqrt(6.0 / (n_hidden + n_classes))
     return {
-        "W1": rng.uniform(-limit1, limit1, size=(n_inputs, n_hidden)),
+        "W1": generator.uniform(-limit1, limit1, size=(n_inputs, n_hidden)),
         "b1": np.zeros(n_hidden),
-        "W2": rng.uniform(-limit2, limit2, size=(n_hidden, n_classes)),
+        "W2": generator.uniform(-limit2, limit2, size=(n_hidden, n_classes)),
         "b2": np.zeros(n_classes),
     }
 
