@@ -137,8 +137,8 @@ MUTANTS = (
     Mutant("softmax_on_the_hidden_layer",
            "softmax on the hidden layer and sigmoid on the output",
            (("architecture.py", 'HIDDEN_ACTIVATION = "sigmoid"', 'HIDDEN_ACTIVATION = "softmax"'),
-            ("architecture.py", 'keras.layers.Dense(n_classes, activation="softmax")',
-             'keras.layers.Dense(n_classes, activation="sigmoid")')),
+            ("architecture.py", 'keras.layers.Dense(n_classes, activation="softmax",',
+             'keras.layers.Dense(n_classes, activation="sigmoid",')),
            fails=("2.1", "2.2"), says={"2.1": "activation='softmax'", "2.2": "activation='sigmoid'"}),
     Mutant("wrong_hidden_unit_count",
            "128 hidden units instead of 250",
@@ -146,8 +146,8 @@ MUTANTS = (
            fails=("2.1",), says={"2.1": "Dense(128"}),
     Mutant("output_units_hardcoded",
            "the output layer always has 10 units, whatever n_classes is",
-           (("architecture.py", 'keras.layers.Dense(n_classes, activation="softmax")',
-             'keras.layers.Dense(10, activation="softmax")'),),
+           (("architecture.py", 'keras.layers.Dense(n_classes, activation="softmax",',
+             'keras.layers.Dense(10, activation="softmax",'),),
            fails=("2.2",), says={"2.2": "build_model(7)"}),
     Mutant("categorical_crossentropy",
            "categorical instead of sparse categorical cross-entropy",
@@ -254,8 +254,9 @@ MUTANTS = (
     Mutant("relu_as_an_activation_layer",
            "the hidden layer is Dense(250) followed by Activation('relu')",
            (("architecture.py",
-             "    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION))\n",
-             "    layers.append(keras.layers.Dense(HIDDEN_UNITS))\n"
+             "    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION,\n"
+             "                                     name=HIDDEN_LAYER_NAME))\n",
+             "    layers.append(keras.layers.Dense(HIDDEN_UNITS, name=HIDDEN_LAYER_NAME))\n"
              "    layers.append(keras.layers.Activation(\"relu\"))\n"),),
            fails=("2.1",), says={"2.1": "Dense(250) + Activation('relu')"}),
     Mutant("from_logits_after_softmax",
@@ -305,8 +306,9 @@ MUTANTS = (
 
 #: Parts may keep their mutants in tests/mutants/part_<name>.py (a ``MUTANTS`` tuple of
 #: ``Mutant``, importing it from ``mutants.corpus``); they join the corpus here.
-MUTANTS += tuple(mutant for path in sorted(HERE.glob("part_*.py"))
-                 for mutant in importlib.import_module(f"mutants.{path.stem}").MUTANTS)
+if __name__ != "__main__":  # (the script below imports this module as mutants.corpus)
+    MUTANTS += tuple(mutant for path in sorted(HERE.glob("part_*.py"))
+                     for mutant in importlib.import_module(f"mutants.{path.stem}").MUTANTS)
 
 
 # ------------------------------------------------------------------------- the table
@@ -348,6 +350,7 @@ def render(mutants=MUTANTS):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE.parents[1]))
-    EXPECTED_SCORES.write_text(render())
+    sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]  # the repository and tests/
+    from mutants import corpus
+    EXPECTED_SCORES.write_text(corpus.render())
     print(f"wrote {EXPECTED_SCORES}")

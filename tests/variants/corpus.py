@@ -33,9 +33,10 @@ class Variant:
 SEQUENTIAL = '''    layers = [keras.Input(shape=(input_dim,))]
     if input_scale is not None:
         layers.append(keras.layers.Rescaling(input_scale))
-    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION))
-    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
-    model = keras.Sequential(layers)
+    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION,
+                                     name=HIDDEN_LAYER_NAME))
+    layers.append(keras.layers.Dense(n_classes, activation="softmax", name=OUTPUT_LAYER_NAME))
+    model = keras.Sequential(layers, name=MODEL_NAME)
 '''
 
 FUNCTIONAL = '''    inputs = keras.Input(shape=(input_dim,))
@@ -164,8 +165,9 @@ SUMMARY_CALLBACK = '''    import tensorflow as tf
     tensorboard = SummaryLogger(run_dir)
 '''
 
-HIDDEN_AND_OUTPUT = '''    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION))
-    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+HIDDEN_AND_OUTPUT = '''    layers.append(keras.layers.Dense(HIDDEN_UNITS, activation=HIDDEN_ACTIVATION,
+                                     name=HIDDEN_LAYER_NAME))
+    layers.append(keras.layers.Dense(n_classes, activation="softmax", name=OUTPUT_LAYER_NAME))
 '''
 
 # The same layers with each activation as a layer of its own.
