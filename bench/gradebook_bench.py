@@ -39,7 +39,8 @@ def make_class(folder, count):
     from test_gradebook import corrupt_zip
     folder.mkdir(parents=True)
     made = []
-    shutil.copytree(ASSIGNMENT, folder / "skeleton", ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    shutil.copytree(ASSIGNMENT, folder / "skeleton",
+                    ignore=shutil.ignore_patterns("__pycache__", "tests"))
     made.append("skeleton")
     corrupt_zip(folder / "corrupt.zip", "experiments.py")
     made.append("corrupt")

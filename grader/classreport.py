@@ -131,16 +131,19 @@ def write_report(records, rows, folder):
                 "failure_1", "count_1", "failure_2", "count_2", "failure_3", "count_3"],
                [[s["id"], s["name"], s["part"], s["hidden"], s["max_score"], s["graded"],
                  s["passed"], round(s["pass_rate"], 4)]
-                + [x for message, count, _ in s["failures"][:TOP_MESSAGES] for x in (message, count)]
+                + [x for message, count, _ in s["failures"][:TOP_MESSAGES]
+                   for x in (message, count)]
                 for s in statistics])
     _write_csv(os.path.join(folder, "failures.csv"),
                ["test", "message", "count", "share_of_graded", "submissions"],
                [[s["id"], message, count, round(count / s["graded"], 4), " ".join(names)]
                 for s in statistics for message, count, names in s["failures"]])
     _write_csv(os.path.join(folder, "submissions.csv"),
-               ["submission", "status", "score", "max_score", "seconds", "worker", "problem"],
+               ["submission", "status", "score", "max_score", "seconds", "part_cpu_seconds",
+                "worker", "problem"],
                [[r["name"], r["status"], r["score"], r["max_score"], r.get("seconds"),
-                 r.get("worker", ""), r.get("problem") or ""] for r in records])
+                 r.get("cpu_seconds", ""), r.get("worker", ""), r.get("problem") or ""]
+                for r in records])
     charts = _charts(records, statistics, folder)
 
     e = html.escape
@@ -185,7 +188,8 @@ def write_report(records, rows, folder):
     else:
         parts.append("<p>None: every submission was graded.</p>")
     parts.append("<p>Files: <a href='tests.csv'>tests.csv</a>, <a href='failures.csv'>"
-                 "failures.csv</a>, <a href='submissions.csv'>submissions.csv</a>.</p></body></html>")
+                 "failures.csv</a>, <a href='submissions.csv'>submissions.csv</a>.</p>"
+                 "</body></html>")
     index = os.path.join(folder, "index.html")
     with open(index, "w", encoding="utf-8") as handle:
         handle.write("\n".join(parts))

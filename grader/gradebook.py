@@ -199,11 +199,14 @@ def record_from_report(task, report):
     parts, tests = {}, []
     for result in report.results:
         score, max_score = parts.get(result.file, (0.0, 0.0))
-        parts[result.file] = (round(score + result.score, 4), round(max_score + result.max_score, 4))
+        parts[result.file] = (round(score + result.score, 4),
+                              round(max_score + result.max_score, 4))
         tests.append({"id": result.name.split(" ", 1)[0], "name": result.name, "part": result.file,
                       "score": result.score, "max_score": result.max_score,
                       "passed": result.passed, "hidden": result.hidden,
                       "message": "" if result.passed else _first_line(result.message, 500)})
+    outcomes = [o for o in report.part_outcomes.values() if o is not None]
+    base["cpu_seconds"] = round(sum(o.cpu_seconds or 0 for o in outcomes), 1)
     base["sandbox_uids"] = sorted({outcome.isolation.get("uid") for outcome in
                                    report.part_outcomes.values()
                                    if outcome is not None and isinstance(outcome.isolation, dict)
@@ -426,9 +429,9 @@ def grade_all(folder, gradebook_path, *, profile="grade", seed=None, include_hid
         results.write_json(record["document"], os.path.join(paths["results"], _file_name(name)))
         write_outputs()
         if bar is not None:
-            bar.set_postfix_str(f"{name}: " + (f"{record['score']:g}/{record['max_score']:g}"
-                                               if record["status"] == "graded" else "could not grade"),
-                                refresh=False)
+            shown = (f"{record['score']:g}/{record['max_score']:g}"
+                     if record["status"] == "graded" else "could not grade")
+            bar.set_postfix_str(f"{name}: {shown}", refresh=False)
             bar.update(1)
 
     for name in order:  # submissions reused from the store still get their results file
@@ -504,7 +507,8 @@ def lms_rows(rows):
                      "max_total": row["max_score"]}
             for part in part_max:
                 entry[part] = row.get(part, "")
-            entry["note"] = "" if row["status"] == "graded" else row["status"] + ": " + row["problem"]
+            entry["note"] = ("" if row["status"] == "graded"
+                             else row["status"] + ": " + row["problem"])
             seen.setdefault(student, []).append(entry)
             out.append(entry)
     for student, entries in seen.items():

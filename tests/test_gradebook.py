@@ -3,8 +3,8 @@ with the class report and the LMS export (issue 10).
 
 The class is real: the reference, the skeleton, two mutants, a zip with a corrupt member
 and a variant, graded with hidden tests on Parts 2 and 6 (no training: seconds each once
-TensorFlow is imported); one test grades every part. Expected scores always come from grade reports, never
-from literal totals.
+TensorFlow is imported); one test grades every part. Expected scores always come from
+grade reports, never from literal totals.
 """
 
 import csv
@@ -188,7 +188,8 @@ for _folder in ("/tmp", "/var/tmp", "/dev/shm"):
         _note.write("answers of the writer")
     _os.chmod(_os.path.join(_folder, "gradebook-note-{token}"), 0o666)
 '''
-WRITER_CHECK = '''    if len(_glob.glob("/*/gradebook-note-{token}") + _glob.glob("/*/*/gradebook-note-{token}")) != 3:
+WRITER_CHECK = '''    notes = _glob.glob("/*/gradebook-note-{token}") + _glob.glob("/*/*/gradebook-note-{token}")
+    if len(notes) != 3:
         return -1  # the writer could not write its notes: then this test proves nothing
     return math.ceil(n_samples / batch_size)'''
 READER_CHECK = '''    import glob
