@@ -308,12 +308,11 @@ PARTS = [
 INTRO = """\
 # Module 2: Train (notebook edition)
 
-You write the code in the five `.py` files next to this notebook (`normalization.py`,
-`architecture.py`, `training.py`, `experiments.py`, `concepts.py`); this notebook imports
-them, runs the experiments, plots the results and checks each part. `%autoreload 2` reloads
+You write the code in the `.py` modules next to this notebook (`README.md` lists which
+module each part asks for); this notebook imports them, runs the experiments, plots the results and checks each part. `%autoreload 2` reloads
 a module you edited each time a cell runs, so: edit the file, save, run the cell again.
 
-**What is graded** is the five `.py` files, not this notebook: submit those (see `README.md`).
+**What is graded** is the `.py` modules, not this notebook: submit those (see `README.md`).
 Each part ends with `check(...)`, the public tests of that part on a small data set
 (`passed`, `not attempted yet`, or what to fix). `make check` runs them all at once and
 draws your runs' curves into `feedback/index.html`.
@@ -353,7 +352,7 @@ OUTRO = """\
 ## Submit
 
 Run `make check` in a terminal for every public test at once (and `feedback/index.html`),
-then submit the five `.py` files (see `README.md`). The autograder re-runs your code on
+then submit the `.py` modules (see `README.md`). The autograder re-runs your code on
 more data, with hidden tests; the logs and this notebook are not graded."""
 
 

@@ -201,6 +201,24 @@ def cmd_release(args):
     return 0
 
 
+def cmd_parts(args):
+    """The assignment's parts as configured: modules, test points, what is calibrated."""
+    from otter.test_files.exception_test import ExceptionTestFile
+    from grader import parts
+    print(f"{'#':>2}  {'part':<16} {'modules':<34} {'public':>6} {'hidden':>6}  calibrated")
+    total = public = 0.0
+    for number, (name, part) in enumerate(parts.PARTS.items(), start=1):
+        cases = ExceptionTestFile.from_file(str(part.test_file)).test_cases
+        scale = parts.part_points(name, cases)
+        shown = sum(float(c.points or 0) for c in cases if not c.hidden) * scale
+        hidden = sum(float(c.points or 0) for c in cases if c.hidden) * scale
+        total, public = total + shown + hidden, public + shown
+        print(f"{number:>2}  {name:<16} {', '.join(part.graded_modules):<34} {shown:>6g} "
+              f"{hidden:>6g}  {'yes' if part.calibrated else 'no'}")
+    print(f"total {total:g} points, {public:g} in public tests (grader/assignment.toml)")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -248,6 +266,8 @@ def build_parser():
     calibrate.add_argument("--all", action="store_true",
                            help="re-measure every calibrated part, not only the stale ones")
     calibrate.set_defaults(run=cmd_calibrate)
+    parts_command = commands.add_parser("parts", help="list the assignment's parts and points")
+    parts_command.set_defaults(run=cmd_parts)
     release = commands.add_parser(
         "release", help="make dist: check the calibration, grade the reference (full marks) "
                         "and the skeleton (zero), then build the bundles")
