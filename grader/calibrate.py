@@ -103,7 +103,7 @@ def measure(solutions_dir, profile, data, selected):
     steps = {step for part in selected.values() for step in part.experiments}
     with tempfile.TemporaryDirectory(prefix="train-calibrate-") as staged:
         submission.stage(solutions_dir, staged)
-        env, _ = engine.collect(staged, profile, steps, data)
+        env, _ = engine.collect(staged, profile, steps, data, replay_runs=False)
     figures = {}
     for part in selected.values():
         for step_name, sweep in part.experiments.items():

@@ -185,12 +185,13 @@ def load_data(profile):
 # ----------------------------------------------------------------- running parts
 
 def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_paths=(),
-            deadline=None):
+            deadline=None, replay_runs=True):
     """Run the parts that hold ``steps_needed`` and return ``(env, outcomes)``.
 
     ``env`` maps each step name to a ``grader.artifacts.Step`` or, for experiment steps
-    that ran, a ``grader.runs.Experiment``. Raises ``WorkerError`` when the sandbox
-    worker cannot start.
+    that ran, a ``grader.runs.Experiment``. ``replay_runs=False`` skips the replay of
+    the runs (``make calibrate`` measures the trusted reference: its runs need no evidence).
+    Raises ``WorkerError`` when the sandbox worker cannot start.
     """
     limits = limits or Limits.from_env()
     deadline = deadline if deadline is not None else time.monotonic() + total_seconds()
@@ -219,7 +220,7 @@ def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_
                 step_arrays[step_name] = step.arrays
                 env[step_name] = _finish_step(step, part, inputs, data, profile)
         experiments = [value for value in env.values() if isinstance(value, runs.Experiment)]
-        if profile.reference_model and experiments:
+        if profile.reference_model and experiments and replay_runs:
             replay.verify(experiments, step_arrays, data, profile,
                           replay.context(_data_sha256(data), profile), worker,
                           wall_seconds=max(deadline - time.monotonic() - SCORING_RESERVE_SECONDS,
