@@ -298,9 +298,26 @@ def run_case(case, env):
     return True, "passed"
 
 
-def _selected(case, parts):
+def _owner(test_file):
+    """The part a test file belongs to: its folder (``grader/parts/<name>/tests.py``) or, for
+    a flat copy of the test files (``tests_dir``), its name (``<name>.py``)."""
+    path = os.path.abspath(test_file.path)
+    for name, part in PARTS.items():
+        if path == os.path.abspath(part.test_file):
+            return name
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return stem if stem in PARTS else None
+
+
+def _selected(case, parts, owner=None):
+    """Is ``case`` graded when only ``parts`` are (None: all)? A case belongs to its test
+    file's part; a case of an unknown file, to the parts of the steps it reads."""
+    if parts is None:
+        return True
+    if owner is not None:
+        return owner in parts
     steps = [p for p in case_parameters(case) if p in STEP_TO_PART]
-    return parts is None or (steps and all(STEP_TO_PART[s] in parts for s in steps))
+    return bool(steps) and all(STEP_TO_PART[s] in parts for s in steps)
 
 
 def grade(submission_path, *, profile, include_hidden=True, tests_dir=None,
@@ -405,7 +422,7 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
                             os.path.dirname(os.path.abspath(datasets.__file__))])
     test_files = load_test_files(tests_dir)
     cases = [(test_file, case) for test_file in test_files for case in test_file.test_cases
-             if (include_hidden or not case.hidden) and _selected(case, parts)]
+             if (include_hidden or not case.hidden) and _selected(case, parts, _owner(test_file))]
     data, dataset = load_data(profile)
     env = {"profile": profile, "sources": {}}
     for part in PARTS.values():
