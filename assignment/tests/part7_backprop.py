@@ -20,6 +20,7 @@ import numpy as np
 from otter.test_files import test_case
 
 from grader.checks import check, check_step, fail, shown
+from grader.choices import check_choice
 from grader.parts.backprop import (CASES, CHECK_CASE, DESCENT_CASE, DESCENT_LEARNING_RATE,
                                    DESCENT_STEPS, EPSILON, EXTREME_LOGITS, LOSS_CASES,
                                    PARAMETER_NAMES, STEP_CASE, STEP_LEARNING_RATE, loss_case,
@@ -28,7 +29,6 @@ from grader.parts.backprop import (CASES, CHECK_CASE, DESCENT_CASE, DESCENT_LEAR
 OK_FORMAT = False
 name = "Part 7: backpropagation"
 
-LETTERS = ("a", "b", "c", "d")
 #: Relative error of a right gradient against the grader's analytic one (rounding only),
 #: and against central differences (their own error is about 1e-9 here).
 ANALYTIC_TOLERANCE = 1e-6
@@ -201,16 +201,3 @@ def test_no_autodiff(sources, backprop_gradients):
     check(not used, "backprop.py to use NumPy only", f"{', '.join(used)}",
           "write the chain rule yourself with NumPy; use tf.GradientTape only outside "
           "backprop.py, to check your results")
-
-
-def _answer(backprop_answers, question):
-    value = backprop_answers.value["answers"][question]
-    return value.strip().lower() if isinstance(value, str) else None
-
-
-def _check_answer(backprop_answers, question, right, hint):
-    check_step(backprop_answers)
-    value = backprop_answers.value["answers"][question]
-    check(_answer(backprop_answers, question) in LETTERS, f"{question} to be one of {LETTERS}",
-          shown(value), "set it to one letter, as a string: e.g. \"b\"")
-    check(_answer(backprop_answers, question) == right, "the right choice", "another choice", hint)

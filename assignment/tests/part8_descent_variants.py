@@ -18,14 +18,14 @@ import math
 import numpy as np
 from otter.test_files import test_case
 
-from grader.checks import check, check_step, shown
+from grader.checks import check, check_step
+from grader.choices import choice as _answer
 from grader.parts.descent_variants import GRID_B, GRID_W, line_problem, run_settings
 
 OK_FORMAT = False
 name = "Part 8: gradient descent variants"
 
 VARIANTS = ("batch", "stochastic", "mini_batch")
-LETTERS = ("a", "b", "c", "d")
 
 
 def _run(runs, run_name):
@@ -172,11 +172,3 @@ def test_grid_layout(landscape_grid_losses):
     check(grid.shape == expected, f"shape {expected} for {len(GRID_B)} b values and "
           f"{len(GRID_W)} w values", f"shape {grid.shape}",
           hint + (" (yours is transposed)" if grid.shape == expected[::-1] else ""))
-
-
-def _answer(answers, question):
-    value = answers.value["answers"][question]
-    check(isinstance(value, str) and value.strip().lower() in LETTERS,
-          f"{question} to be one of {LETTERS}", shown(value),
-          "set it to one letter, as a string: e.g. \"b\"")
-    return value.strip().lower()

@@ -19,12 +19,12 @@ import numpy as np
 from otter.test_files import test_case
 
 from grader.checks import check, check_step, fail, shown
+from grader.choices import choice as _answer
 from grader.parts.loss_functions import BCE_CASES, GRADIENT_CASES, MSE_CASES, SCCE_CASES
 
 OK_FORMAT = False
 name = "Part 9: loss functions"
 
-LETTERS = ("a", "b", "c", "d")
 #: Libraries that would compute the losses or the gradients instead of the student.
 NOT_NUMPY = ("tensorflow", "keras", "tf_keras", "torch", "jax", "jaxlib", "sklearn")
 TOLERANCE = 1e-5
@@ -218,11 +218,3 @@ def test_cross_entropy_gradient(logit_gradient_values, sources):
                         [("the gradient of the loss points away from the label: "
                           "softmax(z) - one_hot(label), not the reverse", -expected)],
                         "softmax(z) minus the one-hot vector of the label")
-
-
-def _answer(loss_concept_answers, question):
-    value = loss_concept_answers.value["answers"][question]
-    check(isinstance(value, str) and value.strip().lower() in LETTERS,
-          f"{question} to be one of {LETTERS}", shown(value),
-          'set it to one letter, as a string: e.g. "b"')
-    return value.strip().lower()

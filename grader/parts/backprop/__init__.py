@@ -9,10 +9,10 @@ well under a second.
 """
 
 import copy
-import re
 
 import numpy as np
 
+from grader.choices import every_question, questions, record_answers
 from grader.parts import Part
 from grader.probes import StepError, value_record
 
@@ -38,8 +38,6 @@ LOSS_CASES = ((21, 6, 3), (22, 9, 10))
 EXTREME_LOGITS = ((1000.0, 0.0, -1000.0), (-1000.0, -1000.0, -999.0), (800.0, 800.0, 0.0),
                   (0.5, -0.5, 0.0))
 #: Most answers one backprop.py may hold (a bound on what the probe records).
-MAX_ANSWERS = 50
-_ASKED = re.compile(r"_(?:check_)?answer\(\s*backprop_answers\s*,\s*[\"']([A-Z][A-Z0-9_]*)[\"']")
 
 
 def make_case(index):
@@ -75,11 +73,6 @@ def loss_case(index):
     rng = np.random.default_rng(seed)
     raw = rng.dirichlet(np.full(n_classes, 2.0), size=n) + 1e-3
     return raw / raw.sum(axis=1, keepdims=True), rng.integers(0, n_classes, size=n)
-
-
-def questions(test_source):
-    """The answer names the test file asks for, in order of first mention."""
-    return {"questions": list(dict.fromkeys(_ASKED.findall(test_source)))}
 
 
 # ------------------------------------------------------------------------------ probes
@@ -219,15 +212,7 @@ def step_backprop_descent_path(ctx):
 
 
 def step_backprop_answers(ctx):
-    module = ctx.module("backprop")
-    names = list(ctx.inputs.get("questions", []))[:MAX_ANSWERS]
-    names += sorted(name for name in vars(module) if name.isupper() and
-                    isinstance(vars(module).get(name + "_CHOICES"), dict) and name not in names)
-    answers = {}
-    for name in names[:MAX_ANSWERS]:
-        value = getattr(module, name, "<missing>")
-        answers[name] = value[:200] if isinstance(value, str) else value_record(value)
-    return {"answers": answers}, {}
+    return record_answers(ctx.module("backprop"), ctx.inputs.get("questions", [])), {}
 
 
 # ------------------------------------------------------------------------ record checks
@@ -239,14 +224,6 @@ def _outputs(count):
             return f"{count} results, one per case the grader asked for"
         return None
     return check
-
-
-def _every_question(value, arrays, inputs):
-    asked = inputs.get("questions", [])
-    answers = value.get("answers") if isinstance(value, dict) else None
-    if not isinstance(answers, dict) or not set(asked) <= set(answers):
-        return f"the answers {', '.join(asked)}"
-    return None
 
 
 PART = Part(
@@ -262,6 +239,6 @@ PART = Part(
                    "backprop_gradient_check": _outputs(1),
                    "backprop_step_update": _outputs(1),
                    "backprop_descent_path": _outputs(DESCENT_STEPS),
-                   "backprop_answers": _every_question},
+                   "backprop_answers": every_question},
     inputs=questions,
 )

@@ -20,6 +20,7 @@ import numpy as np
 from otter.test_files import test_case
 
 from grader.checks import check, check_step, fail, shown
+from grader.choices import check_choice
 from grader.parts.backprop import (CASES, CHECK_CASE, DESCENT_CASE, DESCENT_LEARNING_RATE,
                                    DESCENT_STEPS, EPSILON, EXTREME_LOGITS, LOSS_CASES,
                                    PARAMETER_NAMES, STEP_CASE, STEP_LEARNING_RATE, loss_case,
@@ -28,7 +29,6 @@ from grader.parts.backprop import (CASES, CHECK_CASE, DESCENT_CASE, DESCENT_LEAR
 OK_FORMAT = False
 name = "Part 7: backpropagation"
 
-LETTERS = ("a", "b", "c", "d")
 #: Relative error of a right gradient against the grader's analytic one (rounding only),
 #: and against central differences (their own error is about 1e-9 here).
 ANALYTIC_TOLERANCE = 1e-6
@@ -332,27 +332,14 @@ def test_descent_lowers_loss(backprop_descent_path):
           "step against the gradient, and make sure the gradient is right (7.3 checks it)")
 
 
-def _answer(backprop_answers, question):
-    value = backprop_answers.value["answers"][question]
-    return value.strip().lower() if isinstance(value, str) else None
-
-
-def _check_answer(backprop_answers, question, right, hint):
-    check_step(backprop_answers)
-    value = backprop_answers.value["answers"][question]
-    check(_answer(backprop_answers, question) in LETTERS, f"{question} to be one of {LETTERS}",
-          shown(value), "set it to one letter, as a string: e.g. \"b\"")
-    check(_answer(backprop_answers, question) == right, "the right choice", "another choice", hint)
-
-
 @test_case(name="7.11 which factor vanishes when the sigmoid saturates", points=1, hidden=True)
 def test_saturated_factor(backprop_answers):
-    _check_answer(backprop_answers, "SATURATED_FACTOR", "b",
+    check_choice(backprop_answers, "SATURATED_FACTOR", "b",
                   "compute hidden * (1 - hidden) for z1 = 10; then compare Part 1's raw run")
 
 
 @test_case(name="7.12 the gradient of softmax + cross-entropy at the logits", points=1,
            hidden=True)
 def test_output_gradient(backprop_answers):
-    _check_answer(backprop_answers, "OUTPUT_GRADIENT", "b",
+    check_choice(backprop_answers, "OUTPUT_GRADIENT", "b",
                   "differentiate -log softmax(z)[y] with respect to z, then average over n")

@@ -12,6 +12,7 @@ never read from the record: the record holds only what the student's functions r
 
 import numpy as np
 
+from grader.choices import record_answers
 from grader.parts import Part
 from grader.probes import StepError, value_record
 
@@ -86,12 +87,7 @@ def step_landscape_grid_losses(ctx):
 
 
 def step_descent_quiz_answers(ctx):
-    module = ctx.module("descent")
-    answers = {}
-    for name in QUESTIONS:
-        value = getattr(module, name, "<missing>")
-        answers[name] = value[:200] if isinstance(value, str) else value_record(value)
-    return {"answers": answers}, {}
+    return record_answers(ctx.module("descent"), QUESTIONS), {}
 
 
 def _every_run(value, arrays, inputs):

@@ -18,14 +18,14 @@ import math
 import numpy as np
 from otter.test_files import test_case
 
-from grader.checks import check, check_step, shown
+from grader.checks import check, check_step
+from grader.choices import choice as _answer
 from grader.parts.descent_variants import GRID_B, GRID_W, line_problem, run_settings
 
 OK_FORMAT = False
 name = "Part 8: gradient descent variants"
 
 VARIANTS = ("batch", "stochastic", "mini_batch")
-LETTERS = ("a", "b", "c", "d")
 
 
 def _run(runs, run_name):
@@ -305,14 +305,6 @@ def test_grid_values(landscape_grid_losses, profile):
               f"{float(grid[i, j]):.6g}",
               "take the mean over the examples, not the sum" if summed else
               "mean((w * x + b - y) ** 2) over the whole data set, for each pair (w, b)")
-
-
-def _answer(answers, question):
-    value = answers.value["answers"][question]
-    check(isinstance(value, str) and value.strip().lower() in LETTERS,
-          f"{question} to be one of {LETTERS}", shown(value),
-          "set it to one letter, as a string: e.g. \"b\"")
-    return value.strip().lower()
 
 
 @test_case(name="8.11 why the stochastic path is noisy", points=1, hidden=True)

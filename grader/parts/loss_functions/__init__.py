@@ -10,6 +10,7 @@ logits of +-1000.
 
 import numpy as np
 
+from grader.choices import record_answers
 from grader.parts import Part
 from grader.probes import student_traceback, value_record
 
@@ -136,12 +137,7 @@ def step_logit_gradient_values(ctx):
 
 
 def step_loss_concept_answers(ctx):
-    module = ctx.module("losses")
-    answers = {}
-    for name in QUESTIONS:
-        value = getattr(module, name, "<missing>")
-        answers[name] = value[:200] if isinstance(value, str) else value_record(value)
-    return {"answers": answers}, {}
+    return record_answers(ctx.module("losses"), QUESTIONS), {}
 
 
 def _one_output_per_case(cases):

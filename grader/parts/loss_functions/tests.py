@@ -19,12 +19,12 @@ import numpy as np
 from otter.test_files import test_case
 
 from grader.checks import check, check_step, fail, shown
+from grader.choices import choice as _answer
 from grader.parts.loss_functions import BCE_CASES, GRADIENT_CASES, MSE_CASES, SCCE_CASES
 
 OK_FORMAT = False
 name = "Part 9: loss functions"
 
-LETTERS = ("a", "b", "c", "d")
 #: Libraries that would compute the losses or the gradients instead of the student.
 NOT_NUMPY = ("tensorflow", "keras", "tf_keras", "torch", "jax", "jaxlib", "sklearn")
 TOLERANCE = 1e-5
@@ -362,14 +362,6 @@ def test_mse_gradient(logit_gradient_values, sources):
                           expected / 2.0)],
                         "the chain rule: dL/dz_j = sum_i dL/dp_i * p_i * (delta_ij - p_j), "
                         "with dL/dp = 2 * (p - y) / k")
-
-
-def _answer(loss_concept_answers, question):
-    value = loss_concept_answers.value["answers"][question]
-    check(isinstance(value, str) and value.strip().lower() in LETTERS,
-          f"{question} to be one of {LETTERS}", shown(value),
-          'set it to one letter, as a string: e.g. "b"')
-    return value.strip().lower()
 
 
 @test_case(name="9.10 which loss fits which task", points=1, hidden=True)
