@@ -152,16 +152,21 @@ def step_build_scaled(ctx):
     return describe_model(ctx.module("architecture").build_model(10, input_scale=1 / 255)), {}
 
 
-def step_build_optimizers(ctx):
+def _optimizers_built(ctx, names):
+    """``{name: {"ok", "optimizer" or "error"}}`` for ``build_model(optimizer=name)``."""
     build_model = ctx.module("architecture").build_model
     found = {}
-    for name in OPTIMIZER_NAMES:
+    for name in names:
         try:
             optimizer = describe_model(build_model(10, optimizer=name, learning_rate=0.02))["optimizer"]
             found[name] = {"ok": True, "optimizer": optimizer}
         except Exception as error:  # one bad name must not hide the others
             found[name] = {"ok": False, "error": student_traceback(error, ctx.submission_dir)}
-    return found, {}
+    return found
+
+
+def step_build_optimizers(ctx):
+    return _optimizers_built(ctx, OPTIMIZER_NAMES), {}
 
 
 #: Optimizer names as students may write them; build_model takes names in any case.
@@ -169,15 +174,7 @@ MIXED_CASE_OPTIMIZER_NAMES = ("SGD", "Adam", "RMSprop", "AdaGrad", "NADAM")
 
 
 def step_build_mixed_case(ctx):
-    build_model = ctx.module("architecture").build_model
-    found = {}
-    for name in MIXED_CASE_OPTIMIZER_NAMES:
-        try:
-            optimizer = describe_model(build_model(10, optimizer=name, learning_rate=0.02))["optimizer"]
-            found[name] = {"ok": True, "optimizer": optimizer}
-        except Exception as error:  # one bad name must not hide the others
-            found[name] = {"ok": False, "error": student_traceback(error, ctx.submission_dir)}
-    return found, {}
+    return _optimizers_built(ctx, MIXED_CASE_OPTIMIZER_NAMES), {}
 
 
 def step_build_unknown_optimizer(ctx):
