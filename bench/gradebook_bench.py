@@ -46,12 +46,18 @@ def make_class(folder, count):
     made.append("corrupt")
     rest = count - len(made)
     n_variants = n_mutants = rest * 3 // 10
-    for variant in VARIANTS[:n_variants]:
-        make_submission(folder, variant.replacements, name=f"variant_{variant.name}")
-        made.append(variant.name)
-    for mutant in MUTANTS[:n_mutants]:
-        make_submission(folder, mutant.replacements, name=f"mutant_{mutant.name}")
-        made.append(mutant.name)
+    for prefix, corpus, wanted in (("variant", VARIANTS, n_variants), ("mutant", MUTANTS, n_mutants)):
+        taken = 0
+        for item in corpus:
+            if taken == wanted:
+                break
+            try:
+                make_submission(folder, item.replacements, name=f"{prefix}_{item.name}")
+            except AssertionError:  # an entry that no longer applies to solutions/
+                shutil.rmtree(folder / f"{prefix}_{item.name}", ignore_errors=True)
+                continue
+            made.append(item.name)
+            taken += 1
     index = 0
     while len(made) < count:
         index += 1
