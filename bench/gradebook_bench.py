@@ -46,7 +46,8 @@ def make_class(folder, count):
     made.append("corrupt")
     rest = count - len(made)
     n_variants = n_mutants = rest * 3 // 10
-    for prefix, corpus, wanted in (("variant", VARIANTS, n_variants), ("mutant", MUTANTS, n_mutants)):
+    for prefix, corpus, wanted in (("variant", VARIANTS, n_variants),
+                                   ("mutant", MUTANTS, n_mutants)):
         taken = 0
         for item in corpus:
             if taken == wanted:
