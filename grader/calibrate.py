@@ -97,9 +97,10 @@ def stale_parts(solutions_dir, path, profile=GRADE, dataset_sha256=None, seeds=N
     return stale
 
 
-def measure(solutions_dir, profile, data, selected):
+def measure(solutions_dir, profile, data, selected=None):
     """Metrics of one graded run of ``solutions_dir`` with ``profile``, for the parts
-    ``selected`` (``{name: Part}``)."""
+    ``selected`` (``{name: Part}``; default: every calibrated part)."""
+    selected = selected if selected is not None else calibrated_parts()
     steps = {step for part in selected.values() for step in part.experiments}
     with tempfile.TemporaryDirectory(prefix="train-calibrate-") as staged:
         submission.stage(solutions_dir, staged)
@@ -121,14 +122,14 @@ def _metric_owner(name, selected):
     return name.split(".", 1)[0] in prefixes
 
 
-def write_replay_cache(solutions_dir, selected=None, profile=GRADE, progress=print):
+def write_replay_cache(solutions_dir, selected=None, profile=GRADE, progress=print, folder=None):
     """Replay the reference's runs of the ``selected`` parts (default: every calibrated
-    part) at the grading seed into ``grader/replay_cache/`` (shipped in the autograder
-    zip), so grading a correct submission costs no replay training. Returns the file
-    names written, by part."""
+    part) at the grading seed into ``folder`` (default ``grader/replay_cache/``, shipped in
+    the autograder zip), so grading a correct submission costs no replay training. Returns
+    the file names written, by part."""
     from grader import replay
     selected = selected if selected is not None else calibrated_parts()
-    folder = replay.SHIPPED_CACHE_DIR
+    folder = Path(folder or replay.SHIPPED_CACHE_DIR)
     folder.mkdir(exist_ok=True)
     written = {}
     previous = os.environ.get(replay.CACHE_ENV_VAR)
@@ -158,7 +159,8 @@ def write_replay_cache(solutions_dir, selected=None, profile=GRADE, progress=pri
 def main(solutions_dir, output, *, seeds=DEFAULT_SEEDS, every_part=False, profile=GRADE,
          progress=print):
     """Re-measure the stale calibrated parts (all with ``every_part``) and rewrite
-    ``output``; returns the names of the parts measured."""
+    ``output`` and the replays in ``replay_cache/`` beside it (``grader/replay_cache/`` for
+    the shipped file); returns the names of the parts measured."""
     if len(set(seeds)) < MIN_SEEDS:
         raise ValueError(f"calibration needs at least {MIN_SEEDS} different seeds, got {list(seeds)}")
     data, dataset = engine.load_data(profile)
@@ -182,12 +184,12 @@ def main(solutions_dir, output, *, seeds=DEFAULT_SEEDS, every_part=False, profil
                                                  if name in figures]) for name in names})
     replays = {name: files for name, files in (previous.get("replays") or {}).items()
                if name in calibrated_parts() and name not in stale}
-    from grader import replay
+    replay_dir = Path(output).resolve().parent / "replay_cache"
     keep = {file for files in replays.values() for file in files}
-    for old in replay.SHIPPED_CACHE_DIR.glob("*.json"):
+    for old in replay_dir.glob("*.json"):
         if old.name not in keep:
             old.unlink()
-    replays.update(write_replay_cache(solutions_dir, stale, profile, progress))
+    replays.update(write_replay_cache(solutions_dir, stale, profile, progress, replay_dir))
     document = {
         "about": "Reference-solution figures over several seeds; thresholds follow 'rule'. "
                  "Regenerate with `make calibrate`.",

@@ -126,7 +126,7 @@ def run_gradient_descent(x, y, batch_size, *, learning_rate=0.05, epochs=10, sta
     ((15, 2), (14,))
     """
     # BEGIN SOLUTION
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # one generator for every epoch's shuffle
     w, b = float(start[0]), float(start[1])
     path, losses = [(w, b)], []
     for _ in range(epochs):

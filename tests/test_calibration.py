@@ -92,27 +92,36 @@ def test_every_threshold_the_tests_use_is_calibrated(live):
 
 # ------------------------------------------------------------------- writing the file
 
-def _fake_document(value):
-    return {"about": "test", "rule": calibration.RULE, "seeds": [1, 2, 3, 4, 5],
-            "dataset": {"sha256": "0" * 64, "description": "fake"},
-            "metrics": {"m": calibration.summarize([value, value + 0.01])}}
+def _fake_measure(value):
+    """calibrate.measure's stand-in: one figure per calibrated part, ``value`` at every seed."""
+    def measure(solutions_dir, profile, data, selected=None):
+        return {f"{part.name}.fake.held_out_accuracy": value for part in selected.values()}
+    return measure
 
 
 def test_regenerating_gives_the_same_file_and_keeps_the_date(tmp_path, monkeypatch):
-    """Does `make calibrate` rewrite an unchanged calibration byte for byte (date kept), and
-    date a changed one today?"""
+    """Does `make calibrate` measure only what is stale (nothing, the second time), leave an
+    unchanged calibration byte for byte (date kept), date a changed one today, and keep its
+    replays beside the file it writes (never in grader/replay_cache/)?"""
     output = tmp_path / "calibration.json"
-    monkeypatch.setattr(calibrate, "build_document", lambda *a, **k: _fake_document(0.8))
-    calibrate.main(str(SOLUTIONS), str(output), seeds=[1, 2, 3, 4, 5])
+    written = []
+    monkeypatch.setattr(calibrate, "measure", _fake_measure(0.8))
+    monkeypatch.setattr(calibrate, "write_replay_cache",
+                        lambda *a, **k: written.append(a[4]) or {n: [] for n in a[1]})
+    measured = calibrate.main(str(SOLUTIONS), str(output), seeds=[1, 2, 3, 4, 5])
+    assert measured == list(calibrate.calibrated_parts())
+    assert written == [tmp_path / "replay_cache"]
     document = json.loads(output.read_text())
     document["date"] = "2000-01-01"
     output.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     first = output.read_bytes()
-    calibrate.main(str(SOLUTIONS), str(output), seeds=[1, 2, 3, 4, 5])
+    assert calibrate.main(str(SOLUTIONS), str(output), seeds=[1, 2, 3, 4, 5]) == []
     assert output.read_bytes() == first
-    monkeypatch.setattr(calibrate, "build_document", lambda *a, **k: _fake_document(0.7))
-    calibrate.main(str(SOLUTIONS), str(output), seeds=[1, 2, 3, 4, 5])
-    assert json.loads(output.read_text())["date"] == datetime.date.today().isoformat()
+    monkeypatch.setattr(calibrate, "measure", _fake_measure(0.7))
+    calibrate.main(str(SOLUTIONS), str(output), seeds=[1, 2, 3, 4, 5], every_part=True)
+    document = json.loads(output.read_text())
+    assert document["date"] == datetime.date.today().isoformat()
+    assert all(stats["values"] == [0.7] * 5 for stats in document["metrics"].values())
 
 
 def test_make_calibrate_refuses_fewer_than_five_seeds(tmp_path):

@@ -59,7 +59,7 @@ def test_wrong_concepts_answer_costs_that_question_only(tmp_path):
     report = grade(submission)
     failed = [r.name for r in report.results if not r.passed]
     assert failed == ["6.8 why normalization speeds up training"]
-    assert report.score == 98
+    assert report.score == TOTAL - 2
 
 
 def test_cli_writes_gradescope_results(tmp_path):

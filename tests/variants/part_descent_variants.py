@@ -17,7 +17,8 @@ VARIANTS = (
               "    errors = w * x + b - y\n"
               "    return np.dot(errors, errors) / len(errors)\n"),
              ("descent.py", "import numpy as np\n", "import random\n\nimport numpy as np\n"),
-             ("descent.py", "    rng = np.random.default_rng(seed)\n    w, b = float(start[0])",
+             ("descent.py", "    rng = np.random.default_rng(seed)  # one generator for every epoch's shuffle\n"
+                           "    w, b = float(start[0])",
               "    rng = random.Random(seed)\n    w, b = float(start[0])"),
              ("descent.py", "order = rng.permutation(len(x))",
               "order = list(range(len(x)))\n"
