@@ -118,14 +118,6 @@ def load_test_files(tests_dir=None):
     return files
 
 
-def test_file_paths(tests_dir=None):
-    """The paths ``load_test_files`` reads."""
-    if tests_dir is not None:
-        return [os.path.join(tests_dir, name) for name in sorted(os.listdir(tests_dir))
-                if name.endswith(".py") and not name.startswith("_")]
-    return [str(part.test_file) for part in PARTS.values()]
-
-
 def case_parameters(case):
     return list(inspect.signature(case.body.test_func).parameters)
 
@@ -418,8 +410,9 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
     """One attempt at ``grade``; the report says why when the parts could not be run."""
     started = time.monotonic()
     # Everything trusted is read and fingerprinted before any student code runs.
-    trusted = TrustedFiles([PACKAGE_DIR, *test_file_paths(tests_dir), calibration_path,
-                            os.path.dirname(os.path.abspath(datasets.__file__))])
+    # (the parts' test files lie in PACKAGE_DIR; a flat copy of them, in ``tests_dir``)
+    trusted = TrustedFiles([root for root in (PACKAGE_DIR, tests_dir, calibration_path,
+                            os.path.dirname(os.path.abspath(datasets.__file__))) if root])
     test_files = load_test_files(tests_dir)
     cases = [(test_file, case) for test_file in test_files for case in test_file.test_cases
              if (include_hidden or not case.hidden) and _selected(case, parts, _owner(test_file))]
@@ -435,7 +428,7 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
         extra_files=[calibration_path, PACKAGE_DIR / "reference_model.py", HELD_OUT_FILE,
                      *files_under(PACKAGE_ROOT / "solutions")],
         public_files=files_under(PACKAGE_ROOT / "assignment"))
-    hidden_paths = [PACKAGE_ROOT, PACKAGE_DIR, *test_file_paths(tests_dir), calibration_path,
+    hidden_paths = [PACKAGE_ROOT, PACKAGE_DIR, tests_dir, calibration_path,
                     os.environ.get(DATA_ENV_VAR), os.path.abspath(os.fspath(submission_path)),
                     *_home_folders(), *protected_paths]
     notes = []
