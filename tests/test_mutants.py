@@ -36,26 +36,33 @@ def test_expected_score_table_is_current():
     assert EXPECTED_SCORES.read_text() == render()
 
 
+BATCHES = grading.batches(MUTANTS)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
-def test_mutant_loses_exactly_its_points(tmp_path, mutant):
-    """Does the mutant fail exactly its tests, score exactly the total minus their points, and
-    get messages that name the mistake?"""
-    submission = make_submission(tmp_path, mutant.replacements)
-    outcome = grading.grade(submission, mutant.modules)
+@pytest.mark.parametrize("batch", BATCHES, ids=["+".join(m.name for m in b) for b in BATCHES])
+def test_mutant_loses_exactly_its_points(tmp_path, batch):
+    """Does each mutant fail exactly its tests and lose exactly their points, with messages
+    that name the mistake? (Mutants whose parts do not overlap share one submission: see
+    grading.batches.)"""
+    submission = make_submission(tmp_path, [r for mutant in batch for r in mutant.replacements])
+    outcome = grading.grade(submission, sorted({m for mutant in batch for m in mutant.modules}))
     points = points_by_test()
-    expected_score = outcome.max_score - sum(points[test_id][0] for test_id in mutant.fails)
+    expected = {test_id for mutant in batch for test_id in mutant.fails}
+    expected_score = outcome.max_score - sum(points[test_id][0] for test_id in expected)
     assert outcome.max_score == total_points()
-    assert (sorted(outcome.failed), outcome.score) == (sorted(mutant.fails), expected_score), \
+    assert (sorted(outcome.failed), outcome.score) == (sorted(expected), expected_score), \
         outcome.describe()
-    for test_id, text in mutant.says.items():
-        for failed in (outcome.failed if test_id == "*" else [test_id]):
-            assert text.lower() in outcome.failed[failed].lower(), \
-                f"{failed}'s message does not say {text!r}:\n{outcome.failed[failed]}"
-    for test_id, text in mutant.never_says.items():
-        for failed in (outcome.failed if test_id == "*" else [test_id]):
-            assert text.lower() not in outcome.failed[failed].lower(), \
-                f"{failed}'s message says {text!r}, which misleads:\n{outcome.failed[failed]}"
+    for mutant in batch:
+        for test_id, text in mutant.says.items():
+            for failed in (mutant.fails if test_id == "*" else [test_id]):
+                assert text.lower() in outcome.failed[failed].lower(), \
+                    f"{mutant.name}: {failed}'s message does not say {text!r}:\n{outcome.failed[failed]}"
+        for test_id, text in mutant.never_says.items():
+            for failed in (mutant.fails if test_id == "*" else [test_id]):
+                assert text.lower() not in outcome.failed[failed].lower(), \
+                    f"{mutant.name}: {failed}'s message says {text!r}, which misleads:\n" \
+                    f"{outcome.failed[failed]}"
     for test_id, message in outcome.failed.items():
         assert message.strip() and "internal grader error" not in message, (test_id, message)
         # values are shown as the student wrote them, never as the grader's records
