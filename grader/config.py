@@ -18,7 +18,9 @@ CALIBRATION_FILE = PACKAGE_DIR / "calibration.json"
 HELD_OUT_FILE = PACKAGE_DIR / "held_out.json"
 
 #: The assignment's configuration: its parts, their points and the grading profiles.
-ASSIGNMENT_FILE = PACKAGE_DIR / "assignment.toml"
+#: ``TRAIN_GRADER_ASSIGNMENT`` names another assignment file (a course's variant, or a part
+#: under development); the sandboxed worker is given the same variable.
+ASSIGNMENT_FILE = Path(os.environ.get("TRAIN_GRADER_ASSIGNMENT") or PACKAGE_DIR / "assignment.toml")
 
 #: Environment variable that overrides the grading seed (used by the 20-seed check).
 SEED_ENV_VAR = "TRAIN_GRADER_SEED"

@@ -176,7 +176,7 @@ class Worker:
             "TF_ENABLE_ONEDNN_OPTS": "0",
             "PYTHONPATH": str(PACKAGE_ROOT),
         }
-        for name in ("TRAIN_GRADER_MAX_OUTPUT_MB", "TRAIN_GRADER_MAX_DISK_MB"):
+        for name in ("TRAIN_GRADER_MAX_OUTPUT_MB", "TRAIN_GRADER_MAX_DISK_MB", "TRAIN_GRADER_ASSIGNMENT"):
             if os.environ.get(name):
                 environment[name] = os.environ[name]
         if self.identity is not None:  # hidden files stay out of reach without namespaces too
