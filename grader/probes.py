@@ -169,6 +169,49 @@ def _plain_number(value):
     return {"type": type(value).__name__}
 
 
+def _same(value, default):
+    """``value`` is the option's default (``0`` for ``0.0``; never a bool for a number)."""
+    if isinstance(default, bool):
+        return value is default
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value == default
+
+
+def learning_rate_record(learning_rate):
+    """A float, or ``{"schedule": class name, **its config}`` for a Keras schedule."""
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        record = {"schedule": type(learning_rate).__name__[:60]}
+        try:
+            config = learning_rate.get_config()
+        except Exception:  # noqa: BLE001 - a schedule without a config cannot be replayed
+            return record
+        for name, value in list(config.items())[:10]:
+            if name != "name":
+                record[str(name)[:40]] = value if isinstance(value, bool) else _plain_number(value)
+        return record
+    return _plain_number(learning_rate)
+
+
+#: EarlyStopping settings the replay uses (read from the callback object after its init).
+EARLY_STOPPING_FIELDS = ("monitor", "patience", "min_delta", "mode", "restore_best_weights",
+                         "baseline", "start_from_epoch")
+
+
+def early_stopping_record(callbacks):
+    """The settings of the (first) ``keras.callbacks.EarlyStopping`` among ``callbacks``, or
+    None. A subclass is recorded by its own class name (the replay does not know it)."""
+    if not isinstance(callbacks, (list, tuple)):
+        return None
+    for callback in callbacks[:20]:
+        if isinstance(callback, keras.callbacks.EarlyStopping):
+            record = {"class": type(callback).__name__[:60]}
+            for field in EARLY_STOPPING_FIELDS:
+                value = getattr(callback, field, None)
+                record[field] = value if isinstance(value, bool) or value is None else \
+                    str(value)[:40] if isinstance(value, str) else _plain_number(value)
+            return record
+    return None
+
+
 class RecordingBuilder:
     """The model builder passed to the student's experiments as ``build_fn``.
 
@@ -209,14 +252,25 @@ class RecordingBuilder:
                 "shape": list(array.shape)}
 
     def __call__(self, n_classes=10, *, optimizer="adam", learning_rate=0.001, input_dim=784,
-                 input_scale=None):
+                 input_scale=None, hidden_units=250, l2=0.0, dropout=0.0, batch_norm=False):
+        options = {name: value for name, value, default in (
+            ("hidden_units", hidden_units, 250), ("l2", l2, 0.0), ("dropout", dropout, 0.0),
+            ("batch_norm", batch_norm, False)) if not _same(value, default)}
         keras.utils.set_random_seed(self.seed)
+        # Options left at their defaults are not passed: the student's own build_model (the
+        # self-check's builder) needs to accept only what an experiment really asks of it.
         model = self.make_model(n_classes, optimizer=optimizer, learning_rate=learning_rate,
-                                input_dim=input_dim, input_scale=input_scale)
+                                input_dim=input_dim, input_scale=input_scale, **options)
         index = len(self.models)
-        self.models.append({"n_classes": int(n_classes), "optimizer": str(optimizer).lower(),
-                            "learning_rate": float(learning_rate), "input_dim": int(input_dim),
-                            "input_scale": None if input_scale is None else float(input_scale)})
+        self.models.append({"n_classes": _plain_number(n_classes),
+                            "optimizer": str(optimizer).lower()[:40],
+                            "learning_rate": learning_rate_record(learning_rate),
+                            "input_dim": _plain_number(input_dim),
+                            "input_scale": None if input_scale is None else _plain_number(input_scale),
+                            "hidden_units": _plain_number(hidden_units), "l2": _plain_number(l2),
+                            "dropout": _plain_number(dropout),
+                            "batch_norm": batch_norm if isinstance(batch_norm, bool)
+                            else repr(batch_norm)[:40]})
         original_fit = model.fit
         builder = self
 
@@ -240,6 +294,7 @@ class RecordingBuilder:
                 "other_arguments": sorted(str(name)[:40] for name in other)[:20],
                 "callbacks": [type(c).__name__[:60] for c in (callbacks or [])][:20]
                 if isinstance(callbacks, (list, tuple)) else [],
+                "early_stopping": early_stopping_record(callbacks),
                 "x_shape": list(np.shape(x)) if isinstance(x, np.ndarray) else None,
                 "x_max": float(np.max(x)) if isinstance(x, np.ndarray) and x.size
                 and x.dtype.kind in "biuf" else None,
@@ -307,18 +362,25 @@ class Context:
 
 
 def run_experiment(ctx, step_name, module_name, function_name, settings_keyword, settings,
-                   x_train, x_val, **kwargs):
+                   x_train, x_val, *, y_train=None, y_val=None, make_model=None, **kwargs):
     """Call the student's experiment ``module_name.function_name`` with the grader's data,
     a recording ``build_fn`` and the settings; record every run it returns and every fit
-    the builder saw (the replay re-trains them on the trusted side)."""
+    the builder saw (the replay re-trains them on the trusted side).
+
+    ``y_train``/``y_val`` default to the grader's labels (pass them with a subset of the
+    inputs); ``make_model`` to ``ctx.model_maker()`` (a part whose self-check builds with
+    another student function passes that one).
+    """
     module = ctx.module(module_name)
-    builder = RecordingBuilder(ctx.model_maker(), ctx.profile.seed, ctx.known_arrays())
+    builder = RecordingBuilder(make_model or ctx.model_maker(), ctx.profile.seed,
+                               ctx.known_arrays())
     arguments = dict(epochs=ctx.profile.epochs, seed=ctx.profile.seed, build_fn=builder, **kwargs)
     if settings_keyword is not None:
         arguments[settings_keyword] = tuple(settings)
     keras.utils.set_random_seed(ctx.profile.seed)
     results = getattr(module, function_name)(
-        x_train, ctx.data["y_train"], x_val, ctx.data["y_val"], ctx.log_dir(step_name), **arguments)
+        x_train, ctx.data["y_train"] if y_train is None else y_train, x_val,
+        ctx.data["y_val"] if y_val is None else y_val, ctx.log_dir(step_name), **arguments)
     error = None
     runs = []
     try:

@@ -53,8 +53,15 @@ SHIPPED_CACHE_DIR = PACKAGE_DIR / "replay_cache"
 MAX_CACHE_FILE_BYTES = 2 * 1024 * 1024
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "nadam")
 ARRAY_ROLES = ("x", "y", "x_val", "y_val")
-#: A replay longer than this many times the run as asked is not attempted.
+#: A replay of more rows x epochs than this many times the grade's own training set x
+#: epochs is not attempted (a small subset may be trained for more epochs).
 MAX_EPOCH_FACTOR = 3
+MIN_ROW_EPOCH_BUDGET = 60_000
+MAX_EPOCHS = 200
+MAX_HIDDEN_UNITS = 2048
+SCHEDULES = {"ExponentialDecay": {"initial_learning_rate": (1e-12, 1e3), "decay_steps": (1, 1e7),
+                                  "decay_rate": (1e-6, 10.0)}}
+EARLY_STOPPING_MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
 class NotReplayable(ValueError):
@@ -115,11 +122,18 @@ def job_for(experiment, run, step_arrays, data, profile, replay_context):
     key_model = {
         "n_classes": _number(model.get("n_classes"), "n_classes", low=2, high=100, integer=True),
         "optimizer": optimizer,
-        "learning_rate": _number(model.get("learning_rate"), "learning_rate", low=1e-12, high=1e3),
+        "learning_rate": _learning_rate(model.get("learning_rate")),
         "input_dim": _number(model.get("input_dim"), "input_dim", low=784, high=784, integer=True),
         "input_scale": None if model.get("input_scale") is None else
         _number(model["input_scale"], "input_scale", low=-1e6, high=1e6),
+        "hidden_units": _number(model.get("hidden_units", 250), "hidden_units", low=1,
+                                high=MAX_HIDDEN_UNITS, integer=True),
+        "l2": _number(model.get("l2", 0.0), "l2", low=0.0, high=10.0),
+        "dropout": _number(model.get("dropout", 0.0), "dropout", low=0.0, high=0.95),
+        "batch_norm": model.get("batch_norm", False),
     }
+    if not isinstance(key_model["batch_norm"], bool):
+        raise NotReplayable(f"batch_norm={key_model['batch_norm']!r}")
     chain = [fit for index, fit in enumerate(experiment.fits)
              if fit.get("model") == run.fit.get("model") and index <= run.fit_index]
     known = known_arrays(data)
@@ -128,12 +142,58 @@ def job_for(experiment, run, step_arrays, data, profile, replay_context):
         key_fit, fit_arrays = _fit_key(fit, key_model["n_classes"], known, step_arrays, profile)
         key_fits.append(key_fit)
         arrays.update({f"{position}.{role}": array for role, array in fit_arrays.items()})
-    if sum(fit["epochs"] for fit in key_fits) > MAX_EPOCH_FACTOR * profile.epochs:
-        raise NotReplayable(f"{sum(fit['epochs'] for fit in key_fits)} epochs of training in all")
+    budget = max(MAX_EPOCH_FACTOR * profile.epochs * (profile.n_train + profile.n_val),
+                 MIN_ROW_EPOCH_BUDGET)
+    row_epochs = sum(fit["epochs"] * len(arrays[f"{position}.x"])
+                     for position, fit in enumerate(key_fits))
+    if row_epochs > budget:
+        raise NotReplayable(f"{row_epochs} rows x epochs of training in all (at most {budget})")
     key = {"context": replay_context, "seed": int(profile.seed), "model": key_model,
            "fits": key_fits}
     last = len(chain) - 1
     return Job(key=key, arrays={**arrays, "x": arrays[f"{last}.x"]})
+
+
+def _learning_rate(value):
+    """A learning rate in range, or a schedule the replay knows with its settings in range."""
+    if not isinstance(value, dict):
+        return _number(value, "learning_rate", low=1e-12, high=1e3)
+    name = value.get("schedule")
+    if name not in SCHEDULES:
+        raise NotReplayable(f"a learning-rate schedule {name!r} (use "
+                            "keras.optimizers.schedules.ExponentialDecay)")
+    record = {"schedule": name}
+    for field, (low, high) in SCHEDULES[name].items():
+        record[field] = _number(value.get(field), field, low=low, high=high,
+                                integer=field == "decay_steps")
+    staircase = value.get("staircase", False)
+    if not isinstance(staircase, bool):
+        raise NotReplayable(f"staircase={staircase!r}")
+    record["staircase"] = staircase
+    return record
+
+
+def _early_stopping(value):
+    """The EarlyStopping settings the replay re-creates (only Keras's own class)."""
+    if not isinstance(value, dict) or value.get("class") != "EarlyStopping":
+        raise NotReplayable(f"an early-stopping callback of class {value.get('class')!r} "
+                            "(use keras.callbacks.EarlyStopping)" if isinstance(value, dict)
+                            else "an early-stopping callback it cannot read")
+    monitor, mode = value.get("monitor"), value.get("mode")
+    if monitor not in EARLY_STOPPING_MONITORS or mode not in ("auto", "min", "max"):
+        raise NotReplayable(f"EarlyStopping(monitor={monitor!r}, mode={mode!r})")
+    restore = value.get("restore_best_weights")
+    if not isinstance(restore, bool):
+        raise NotReplayable(f"restore_best_weights={restore!r}")
+    baseline = value.get("baseline")
+    return {"monitor": monitor, "mode": mode, "restore_best_weights": restore,
+            "patience": _number(value.get("patience"), "patience", low=0, high=MAX_EPOCHS,
+                                integer=True),
+            "min_delta": _number(value.get("min_delta"), "min_delta", low=0.0, high=1e3),
+            "baseline": None if baseline is None else
+            _number(baseline, "baseline", low=-1e6, high=1e6),
+            "start_from_epoch": _number(value.get("start_from_epoch"), "start_from_epoch",
+                                        low=0, high=MAX_EPOCHS, integer=True)}
 
 
 def _fit_key(fit, n_classes, known, step_arrays, profile):
@@ -144,13 +204,14 @@ def _fit_key(fit, n_classes, known, step_arrays, profile):
     key = {
         "batch_size": None if batch_size is None else
         _number(batch_size, "batch_size", low=1, high=n_rows_max, integer=True),
-        "epochs": _number(fit.get("epochs"), "epochs", low=1,
-                          high=MAX_EPOCH_FACTOR * profile.epochs, integer=True),
+        "epochs": _number(fit.get("epochs"), "epochs", low=1, high=MAX_EPOCHS, integer=True),
         "shuffle": fit.get("shuffle") if isinstance(fit.get("shuffle"), bool) else None,
         "validation_split": _number(fit.get("validation_split") or 0.0, "validation_split",
                                     low=0.0, high=0.5),
         "arrays": {},
     }
+    if fit.get("early_stopping") is not None:
+        key["early_stopping"] = _early_stopping(fit["early_stopping"])
     if key["shuffle"] is None:
         raise NotReplayable(f"shuffle={fit.get('shuffle')!r}")
     arrays = {}
@@ -207,11 +268,11 @@ def fingerprint(weights, job):
     return np.nan_to_num(probabilities, nan=-1.0)
 
 
-def distance(claimed_weights, n_classes, reference_probabilities, job):
+def distance(claimed_weights, reference_probabilities, job):
     """Mean absolute difference between the claimed weights' probabilities and the
     replay's; infinity when the claimed weights do not fit the architecture."""
     try:
-        evaluate.check_weights(claimed_weights, n_classes)
+        evaluate.check_model_weights(claimed_weights, job.key["model"])
     except evaluate.WeightsError:
         return math.inf
     claimed = fingerprint(claimed_weights, job)
@@ -345,7 +406,6 @@ def _match(pending):
     for run, job, entry in pending:
         if entry is None:
             continue
-        run.replay_distance = distance(run.weights or [], job.key["model"]["n_classes"],
-                                       entry["probabilities"], job)
+        run.replay_distance = distance(run.weights or [], entry["probabilities"], job)
         run.verified = run.replay_distance <= FINGERPRINT_TOLERANCE
         run.replay_history = entry["history"]

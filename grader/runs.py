@@ -325,7 +325,7 @@ def _inputs_for(run, setting_name, x):
 
 def _score_weights(run, setting_name, data):
     try:
-        evaluate.check_weights(run.weights, run.model["n_classes"], run.model["input_dim"])
+        evaluate.check_model_weights(run.weights, run.model)
     except evaluate.WeightsError as problem:
         run.weights_error = str(problem)
         return

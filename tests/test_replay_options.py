@@ -1,0 +1,147 @@
+"""The replay verifies runs of the grader's builder with every option later parts use
+(``hidden_units``, ``l2``, ``dropout``, ``batch_norm``, an ExponentialDecay learning rate,
+an EarlyStopping callback with restored weights), and only those runs.
+
+In-process: a RecordingBuilder trains as a part would, ``grader.replay`` turns each fit into
+a job, ``grader.sandbox.replayer`` re-trains it, and the claimed weights must be what the
+replay gives (or, for a record that does not tell the truth, must not be).
+"""
+
+import copy
+import json
+import types
+
+import numpy as np
+import pytest
+
+from grader import probes, reference_model, replay
+from grader.config import GRADE
+from grader.sandbox import replayer
+
+probes.prepare_worker()
+keras = probes.keras
+
+
+class InProcessWorker:
+    def __init__(self, data):
+        self.data = data
+
+    def replay(self, folder, wall_seconds):
+        replayer.replay_jobs(folder, self.data)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return {"x_train": rng.integers(0, 256, (240, 784), dtype=np.uint8),
+            "y_train": rng.integers(0, 4, 240),
+            "x_val": rng.integers(0, 256, (80, 784), dtype=np.uint8),
+            "y_val": rng.integers(0, 4, 80)}
+
+
+@pytest.fixture(scope="module")
+def recorded(data):
+    """Two models trained through the recording builder: every option at once with early
+    stopping, then a plain one on a subset the grader does not know by name."""
+    known = replayer.known_arrays(data)
+    builder = probes.RecordingBuilder(reference_model.builder(keras), seed=GRADE.seed,
+                                      known_arrays=known)
+    x, y = known["x_train_normalized"], data["y_train"]
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=100, decay_rate=0.9)
+    model = builder(4, learning_rate=schedule, hidden_units=32, l2=1e-3, dropout=0.3,
+                    batch_norm=True)
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=1,
+                                            restore_best_weights=True)
+    history = model.fit(x, y, epochs=20, batch_size=32, verbose=0, callbacks=[stopper],
+                        validation_data=(known["x_val_normalized"], data["y_val"]))
+    plain = builder(4, optimizer="sgd", learning_rate=0.1)
+    plain.fit(x[:100], y[:100], epochs=2, verbose=0)
+    return json.loads(json.dumps(builder.to_json())), builder.arrays(), history.history
+
+
+def _weights(arrays, fit_index):
+    count = sum(1 for name in arrays if name.startswith(f"fit{fit_index}_w"))
+    return [arrays[f"fit{fit_index}_w{j}"] for j in range(count)]
+
+
+def _jobs(record, arrays, data):
+    experiment = types.SimpleNamespace(fits=record["fits"])
+    return [replay.job_for(experiment, types.SimpleNamespace(
+        model=record["models"][fit["model"]], fit=fit, fit_index=index), arrays, data, GRADE,
+        {"test": 1}) for index, fit in enumerate(record["fits"])]
+
+
+def test_every_option_is_recorded(recorded):
+    record, _, history = recorded
+    model, fit = record["models"][0], record["fits"][0]
+    assert model["learning_rate"] == {"schedule": "ExponentialDecay", "initial_learning_rate": 0.01,
+                                      "decay_steps": 100, "decay_rate": 0.9,
+                                      "staircase": False}
+    assert (model["hidden_units"], model["l2"], model["dropout"], model["batch_norm"]) == \
+        (32, 1e-3, 0.3, True)
+    assert fit["early_stopping"]["restore_best_weights"] is True
+    assert len(history["loss"]) < 20, "the run was meant to stop early"
+
+
+def test_replay_reproduces_every_option_and_early_stopping(recorded, data):
+    record, arrays, history = recorded
+    jobs = _jobs(record, arrays, data)
+    replayed = replay.run_jobs(jobs, InProcessWorker(data), 300)
+    for index, job in enumerate(jobs):
+        entry = replayed[job.digest]
+        assert replay.distance(_weights(arrays, index), entry["probabilities"], job) \
+            <= replay.FINGERPRINT_TOLERANCE
+    assert replayed[jobs[0].digest]["history"]["loss"] == pytest.approx(history["loss"], rel=1e-4)
+
+
+LIES = (("models", "dropout", 0.6), ("models", "l2", 0.1), ("models", "batch_norm", False),
+        ("models", "hidden_units", 16), ("fits", "early_stopping", None))
+
+
+def test_a_record_that_does_not_tell_the_truth_is_not_verified(recorded, data):
+    """Each lie about the first run (one option or the callback changed in its record)
+    makes a job whose replay does not give the claimed weights."""
+    record, arrays, _ = recorded
+    jobs = []
+    for where, field, value in LIES:
+        lying = copy.deepcopy(record)
+        lying[where][0][field] = value
+        jobs.append(_jobs(lying, arrays, data)[0])
+    replayed = replay.run_jobs(jobs, InProcessWorker(data), 300)
+    for lie, job in zip(LIES, jobs):
+        assert replay.distance(_weights(arrays, 0), replayed[job.digest]["probabilities"], job) \
+            > replay.FINGERPRINT_TOLERANCE, f"a record with {lie} was verified"
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("learning_rate", {"schedule": "PiecewiseConstantDecay"}, "ExponentialDecay"),
+    ("learning_rate", {"schedule": "ExponentialDecay", "initial_learning_rate": 0.1,
+                       "decay_steps": 0, "decay_rate": 0.5}, "decay_steps"),
+    ("dropout", 1.0, "dropout"), ("batch_norm", "yes", "batch_norm"),
+    ("hidden_units", 10**6, "hidden_units"),
+])
+def test_options_the_replay_cannot_use_are_named(recorded, data, field, value, says):
+    record, arrays, _ = recorded
+    lying = copy.deepcopy(record)
+    lying["models"][0][field] = value
+    with pytest.raises(replay.NotReplayable, match=says):
+        _jobs(lying, arrays, data)
+
+
+def test_only_keras_early_stopping_is_replayed(recorded, data):
+    record, arrays, _ = recorded
+    lying = copy.deepcopy(record)
+    lying["fits"][0]["early_stopping"]["class"] = "MyEarlyStopping"
+    with pytest.raises(replay.NotReplayable, match="keras.callbacks.EarlyStopping"):
+        _jobs(lying, arrays, data)
+
+
+def test_training_budget_counts_rows_times_epochs(recorded, data, monkeypatch):
+    monkeypatch.setattr(replay, "MIN_ROW_EPOCH_BUDGET", 30_000)
+    record, arrays, _ = recorded
+    lying = copy.deepcopy(record)
+    lying["fits"][1]["epochs"] = replay.MAX_EPOCHS  # 100 rows x 200 epochs: within 30 000
+    _jobs(lying, arrays, data)
+    lying["fits"][0]["epochs"] = replay.MAX_EPOCHS  # 240 rows x 200 epochs: over 30 000
+    with pytest.raises(replay.NotReplayable, match="rows x epochs"):
+        _jobs(lying, arrays, data)
