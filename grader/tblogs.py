@@ -193,3 +193,52 @@ def list_runs(log_dir):
     return sorted(name for name in os.listdir(log_dir)
                   if os.path.isdir(os.path.join(log_dir, name))
                   and not os.path.islink(os.path.join(log_dir, name)))
+
+
+#: HParams sessions read under one search's log folder (one per trial; a search of the
+#: assignment has a handful).
+MAX_HPARAMS_SESSIONS = 200
+_HPARAMS_START_TAG = "_hparams_/session_start_info"
+
+
+def read_hparams_sessions(log_dir):
+    """The TensorBoard HParams sessions logged under ``log_dir`` (what keras-tuner's
+    TensorBoard support and ``hparams_api.KerasCallback`` write: one session per trial).
+
+    Returns ``(sessions, problems)``: ``sessions`` a list of ``{"folder": relative folder,
+    "hparams": {name: number, string or bool}}``, one per folder holding a session's
+    start record; ``problems`` what was skipped or could not be read. The event files are
+    found, bounded and copied as in ``read_run`` (32 MB in all). Raises LogError when
+    ``log_dir`` is missing or its event files are too large.
+    """
+    from tensorboard.plugins.hparams import plugin_data_pb2
+    if not os.path.isdir(log_dir) or os.path.islink(log_dir):
+        raise LogError(f"log folder {os.path.basename(log_dir)!r} does not exist")
+    _check_experiment_size(log_dir)
+    files, problems = _event_files(log_dir, MAX_LOG_DEPTH)
+    sessions = []
+    private = tempfile.mkdtemp(prefix="train-grader-hparams-")
+    try:
+        for folder in _private_copy(log_dir, files, private)[:MAX_HPARAMS_SESSIONS]:
+            accumulator = event_accumulator.EventAccumulator(
+                os.path.join(private, folder), size_guidance=_SIZE_GUIDANCE)
+            try:
+                accumulator.Reload()
+                if _HPARAMS_START_TAG not in accumulator.Tags().get(event_accumulator.TENSORS, []):
+                    continue
+                content = accumulator.SummaryMetadata(_HPARAMS_START_TAG).plugin_data.content
+                data = plugin_data_pb2.HParamsPluginData.FromString(content)
+            except Exception as error:  # corrupt or hostile files
+                problems.append(f"{folder or '.'}: could not be read ({type(error).__name__})")
+                continue
+            hparams = {}
+            for name, value in list(data.session_start_info.hparams.items())[:50]:
+                kind = value.WhichOneof("kind")
+                if kind in ("number_value", "string_value", "bool_value"):
+                    hparams[str(name)[:100]] = getattr(value, kind) if kind != "string_value" \
+                        else getattr(value, kind)[:200]
+            sessions.append({"folder": folder, "hparams": hparams})
+    finally:
+        safefs.remove_tree(private)
+    return sessions, problems
+
