@@ -258,8 +258,11 @@ def _finish_step(step, part, inputs, data, profile):
     if not step.ok or sweep is None:
         return step
     try:
-        experiment = runs.build_experiment(step, sweep.setting, sweep.values(profile), data,
-                                           epochs=profile.epochs, label=sweep.label.format)
+        if sweep.build is not None:
+            experiment = sweep.build(step, profile, data)
+        else:
+            experiment = runs.build_experiment(step, sweep.setting, sweep.values(profile), data,
+                                               epochs=profile.epochs, label=sweep.label.format)
     except Exception as problem:  # noqa: BLE001 - untrusted input must not crash the grade
         return artifacts.Step(step.name, False, step.outdir,
                               error=f"the grader could not make sense of this experiment's results "

@@ -41,12 +41,17 @@ class Sweep:
         How one run is named in messages, e.g. ``"batch size {}"``.
     metrics : str
         Prefix of this experiment's calibrated metrics (``<metrics>.<setting>.<metric>``).
+    build : callable, optional
+        ``build(step, profile, data) -> grader.runs.Experiment`` for an experiment whose
+        runs are not known before it runs (a search's trials); by default one run per
+        setting (``grader.runs.build_experiment``).
     """
 
     setting: str
     settings: object
     label: str
     metrics: str
+    build: Callable = None
 
     def values(self, profile):
         if isinstance(self.settings, str):
