@@ -16,8 +16,12 @@ import sys
 import tempfile
 import types
 
-# Use TensorBoard's stub instead of importing TensorFlow in the grading process.
-sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+# Use TensorBoard's stub instead of importing TensorFlow in the grading process. Where
+# TensorFlow is already imported (a notebook's kernel running the self-check), the stub
+# would take TensorBoard's TF 2 API away from code that writes logs later (keras-tuner's
+# HParams callback): TensorBoard then reads through TensorFlow itself.
+if "tensorflow" not in sys.modules:
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
 
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 from tensorboard.util import tensor_util  # noqa: E402
