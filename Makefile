@@ -24,13 +24,15 @@ demo: dist
 	@echo "== Grading the untouched student skeleton (assignment/) =="
 	$(PY) -m grader grade assignment --results dist/demo-skeleton-results.json
 
-## test: the package's own test suite (includes slow end-to-end grading)
+## test: the package's own test suite (includes slow end-to-end grading), on TEST_JOBS
+## processes (pytest-xdist; each grade is mostly one busy core: 2 fit a 2-core machine)
+TEST_JOBS ?= 2
 test: install
-	$(PY) -m pytest -q --durations=15 tests
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist load --durations=25 tests
 
 ## test-fast: everything except the tests marked slow
 test-fast: install
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist load -m "not slow" tests
 
 ## dist: check the calibration, grade the reference (full marks) and the skeleton (zero),
 ## then regenerate assignment/, dist/student.zip and dist/autograder/autograder.zip
