@@ -17,6 +17,11 @@ from grader.artifacts import finite
 KERAS_DEFAULT_BATCH_SIZE = 32
 
 
+#: Sweeps whose runs are named rather than numbered: each run's folder is its name
+#: (``raw``, ``normalized``; ``baseline``, ``l2``, ... of the regularization part).
+NAMED_RUNS = ("input", "run")
+
+
 def run_dir_name(setting_name, value):
     """The documented run directory name, e.g. ``learning_rate_0.001`` or ``optimizer_sgd``."""
     text = format(value, "g") if isinstance(value, (int, float)) else str(value)
@@ -162,7 +167,7 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
     runs = []
     used_fits = set()
     for setting in settings:
-        dir_name = setting if setting_name == "input" else run_dir_name(setting_name, setting)
+        dir_name = setting if setting_name in NAMED_RUNS else run_dir_name(setting_name, setting)
         run = Run(setting=setting, label=label(setting), dir_name=dir_name)
         index = next((i for i, item in enumerate(returned) if _key_matches(item["key"], setting)), None)
         if index is not None:
