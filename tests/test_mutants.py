@@ -14,8 +14,9 @@ from mutants.corpus import EXPECTED_SCORES, MUTANTS, render, points_by_test
 
 
 def test_corpus_is_well_formed():
-    """Does every mutant name a real test it must fail, change each text exactly once, and
-    say which message names the mistake? Are there at least 15, all different?"""
+    """Does every mutant name a real test it must fail, change each text exactly once, say
+    which message names the mistake, and which docstring shows it? Are there at least 15,
+    all different?"""
     points = points_by_test()
     assert len(MUTANTS) >= 15
     assert len({m.name for m in MUTANTS}) == len(MUTANTS)
@@ -24,6 +25,9 @@ def test_corpus_is_well_formed():
         assert mutant.fails and set(mutant.fails) <= set(points), mutant.name
         assert mutant.says and set(mutant.says) <= set(mutant.fails) | {"*"}, mutant.name
         assert set(mutant.never_says) <= set(mutant.fails) | {"*"}, mutant.name
+        assert bool(mutant.docstring) != bool(mutant.unseen), \
+            f"{mutant.name}: give the docstring sentence that shows the mistake, or (only if " \
+            "none does) why it is unseen (bench/public_catch_rate.py counts them)"
         for module, old, new in mutant.replacements:
             text = (SOLUTIONS / module).read_text()
             assert text.count(old) == 1, f"{mutant.name}: {module} holds {old!r} {text.count(old)} times"

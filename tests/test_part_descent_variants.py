@@ -11,7 +11,7 @@ import pytest
 from otter.test_files.exception_test import ExceptionTestFile
 
 from conftest import SOLUTIONS
-from grader import artifacts, parts
+from grader import artifacts, engine, parts
 from grader.parts import descent_variants as part
 
 CASES = ExceptionTestFile.from_file(str(parts.load("descent_variants").test_file)).test_cases
@@ -26,6 +26,7 @@ class _Context:
     def __init__(self, module, seed):
         self.profile = _Profile(seed)
         self._module = module
+        self.inputs = engine.part_inputs(parts.load("descent_variants"))  # as the engine's
 
     def module(self, name):
         assert name == "descent"

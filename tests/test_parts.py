@@ -140,3 +140,34 @@ def test_stale_calibration_names_the_part_and_the_command(tmp_path):
     changed = dataclasses.replace(config.GRADE, sweeps=sweeps)
     stale = calibrate.stale_parts(REPO / "solutions", config.CALIBRATION_FILE, changed)
     assert list(stale) == ["batch_size"]
+
+
+def _points_by_part(assignment=config.ASSIGNMENT):
+    """{part name: (points, public points)}, scaled as configured."""
+    figures = {}
+    for name, part in parts.PARTS.items():
+        cases = engine.ExceptionTestFile.from_file(str(part.test_file)).test_cases
+        scale = parts.part_points(name, cases, assignment)
+        figures[name] = (sum(float(c.points or 0) for c in cases) * scale,
+                         sum(float(c.points or 0) for c in cases if not c.hidden) * scale)
+    return figures
+
+
+def test_readme_points_are_the_configured_ones():
+    """Does README's points sentence ("Parts 1-2 20 each, ...: 140 in all, 73 of them in
+    public tests") give each part's points, the total and the public points the
+    configuration and the test files give?"""
+    text = " ".join((REPO / "README.md").read_text().split())
+    sentence = re.search(r"configured now: (.*?): (\d+(?:\.\d+)?) in all, (\d+(?:\.\d+)?) of them "
+                         r"in public tests", text)
+    assert sentence, "README.md: the points sentence under the parts table is missing"
+    stated = {}
+    for first, last, points in re.findall(r"Parts? (\d+)(?:-(\d+))? (\d+(?:\.\d+)?)",
+                                          sentence.group(1)):
+        for number in range(int(first), int(last or first) + 1):
+            stated[number] = float(points)
+    figures = _points_by_part()
+    assert stated == {number: pytest.approx(points)
+                      for number, (points, _) in enumerate(figures.values(), start=1)}
+    assert float(sentence.group(2)) == pytest.approx(parts.total_points())
+    assert float(sentence.group(3)) == pytest.approx(sum(public for _, public in figures.values()))

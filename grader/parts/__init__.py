@@ -119,6 +119,22 @@ class Part:
         return bool(self.experiments)
 
 
+def one_output_per_case(count, *, each=None, cases=None):
+    """A record check (``Part.record_checks``) for a step whose value is ``{"outputs":
+    [...]}``: one output per case the grader asked for (``count``), each an instance of
+    ``each`` when given. With ``cases`` (the grader's own cases), they are put into the
+    value as ``value["cases"]`` for the test file, never taken from the record."""
+    def check(value, arrays, inputs):
+        outputs = value.get("outputs") if isinstance(value, dict) else None
+        if not isinstance(outputs, list) or len(outputs) != count or \
+                (each is not None and not all(isinstance(output, each) for output in outputs)):
+            return f"{count} results, one per case the grader asked for"
+        if cases is not None:
+            value["cases"] = [list(case) for case in cases]
+        return None
+    return check
+
+
 def step_name(step):
     return step.__name__[len("step_"):]
 

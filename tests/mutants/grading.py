@@ -47,12 +47,22 @@ def parts_of(modules):
     return {name for name, part in PARTS.items() if set(part.graded_modules) & set(modules)}
 
 
-def batches(items):
+def affected_parts(modules):
+    """Names of the parts that grade or need one of ``modules`` (see ``batches``)."""
+    from grader.parts import PARTS
+    return {name for name, part in PARTS.items()
+            if set(part.graded_modules + part.needed_modules) & set(modules)}
+
+
+def batches(items, parts_of=parts_of):
     """``items`` (mutants or variants) packed, in corpus order, into batches whose changed
     modules are graded by disjoint sets of parts. One submission then holds a whole batch:
     each part runs in its own sandboxed process and reads only its own modules, so every
     item's tests fail or pass exactly as they would alone, and one grade serves several
-    items (the grade's fixed cost, not the items, dominates ``make test``)."""
+    items (the grade's fixed cost, not the items, dominates ``make test``). ``parts_of``
+    names the parts a set of changed modules affects (the self-check, which runs the
+    experiments with the student's own model builder, also counts the parts that only
+    need a module: ``affected_parts``)."""
     packed = []  # [(parts, [items])]
     for item in items:
         parts = parts_of(item.modules)

@@ -13,7 +13,7 @@ import copy
 import numpy as np
 
 from grader.choices import every_question, questions, record_answers
-from grader.parts import Part
+from grader.parts import Part, one_output_per_case
 from grader.probes import StepError, value_record
 
 #: The parameter names, in the order ``backward`` returns them.
@@ -217,28 +217,19 @@ def step_backprop_answers(ctx):
 
 # ------------------------------------------------------------------------ record checks
 
-def _outputs(count):
-    def check(value, arrays, inputs):
-        outputs = value.get("outputs") if isinstance(value, dict) else None
-        if not isinstance(outputs, list) or len(outputs) != count:
-            return f"{count} results, one per case the grader asked for"
-        return None
-    return check
-
-
 PART = Part(
     title="backpropagation",
     graded_modules=("backprop",),
     steps=(step_backprop_forward_pass, step_backprop_loss_values, step_backprop_softmax_rows,
            step_backprop_gradients, step_backprop_gradient_check, step_backprop_step_update,
            step_backprop_descent_path, step_backprop_answers),
-    record_checks={"backprop_forward_pass": _outputs(len(CASES)),
-                   "backprop_loss_values": _outputs(len(LOSS_CASES)),
-                   "backprop_softmax_rows": _outputs(1),
-                   "backprop_gradients": _outputs(len(CASES)),
-                   "backprop_gradient_check": _outputs(1),
-                   "backprop_step_update": _outputs(1),
-                   "backprop_descent_path": _outputs(DESCENT_STEPS),
+    record_checks={"backprop_forward_pass": one_output_per_case(len(CASES)),
+                   "backprop_loss_values": one_output_per_case(len(LOSS_CASES)),
+                   "backprop_softmax_rows": one_output_per_case(1),
+                   "backprop_gradients": one_output_per_case(len(CASES)),
+                   "backprop_gradient_check": one_output_per_case(1),
+                   "backprop_step_update": one_output_per_case(1),
+                   "backprop_descent_path": one_output_per_case(DESCENT_STEPS),
                    "backprop_answers": every_question},
     inputs=questions,
 )

@@ -10,7 +10,8 @@ Each mistake costs its own tests: 7.1/7.6 judge ``forward``, 7.7 ``sparse_cross_
 (on the grader's probabilities, not the student's), 7.8 ``softmax`` on extreme logits,
 7.2/7.3/7.9 ``backward`` (7.3 against finite differences of the student's own forward and
 loss, 7.9 against the grader's gradients), 7.4 ``gradient_step`` (on made-up gradients),
-7.10 the two together, 7.5 the imports (NumPy only), 7.11-7.12 the answers. A gradient
+7.10 the two together, 7.5 the imports (NumPy only), 7.11-7.12 the answers. 7.8 is public: it
+is the softmax docstring's own example, which the self-check must catch. A gradient
 that cannot be compared (a missing name, a wrong shape) fails the tests that compare it.
 """
 
@@ -238,7 +239,8 @@ def test_loss_values(backprop_loss_values):
         check(ok, f"{expected:.6f} for {len(y)} examples", shown(found), hint)
 
 
-@test_case(name="7.8 softmax stays finite for large logits", points=1, hidden=True)
+@test_case(name="7.8 softmax stays finite for large logits (the docstring's [1000, 0, -1000])",
+           points=1, hidden=False)
 def test_softmax_stable(backprop_softmax_rows):
     check_step(backprop_softmax_rows)
     logits = np.array(EXTREME_LOGITS, dtype=np.float64)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from grader.choices import every_question, questions, record_answers
-from grader.parts import Part
+from grader.parts import Part, one_output_per_case
 from grader.probes import to_float_list, value_record
 
 GRADIENT_DESCENT_CASES = ((0.1, 50, 0.0), (0.25, 4, 10.0), (1.1, 10, 0.0))
@@ -45,22 +45,14 @@ def step_iteration_counts(ctx):
 
 
 
-def _one_output_per_case(cases):
-    def check(value, arrays, inputs):
-        outputs = value.get("outputs") if isinstance(value, dict) else None
-        if not isinstance(outputs, list) or len(outputs) != len(cases):
-            return f"{len(cases)} results, one per case the grader asked for"
-        value["cases"] = [list(case) for case in cases]  # the grader's, never the record's
-        return None
-    return check
-
-
 PART = Part(
     title="concepts",
     graded_modules=("concepts",),
     steps=(step_concept_answers, step_descent_paths, step_iteration_counts),
-    record_checks={"descent_paths": _one_output_per_case(GRADIENT_DESCENT_CASES),
-                   "iteration_counts": _one_output_per_case(ITERATION_CASES),
+    record_checks={"descent_paths": one_output_per_case(len(GRADIENT_DESCENT_CASES),
+                                                        cases=GRADIENT_DESCENT_CASES),
+                   "iteration_counts": one_output_per_case(len(ITERATION_CASES),
+                                                           cases=ITERATION_CASES),
                    "concept_answers": every_question},
     inputs=questions,
 )

@@ -12,7 +12,7 @@ never read from the record: the record holds only what the student's functions r
 
 import numpy as np
 
-from grader.choices import record_answers
+from grader.choices import every_question, questions, record_answers
 from grader.parts import Part
 from grader.probes import StepError, value_record
 
@@ -33,8 +33,6 @@ RUNS = (
 #: The loss-landscape grid (n_w != n_b, so a transposed grid shows in its shape).
 GRID_W = np.linspace(-1.5, 3.5, 41)
 GRID_B = np.linspace(-2.5, 3.5, 31)
-#: The multiple-choice answers of ``descent.py``.
-QUESTIONS = ("NOISY_PATH_REASON", "WHY_MINI_BATCH")
 
 
 def line_problem(seed):
@@ -87,7 +85,7 @@ def step_landscape_grid_losses(ctx):
 
 
 def step_descent_quiz_answers(ctx):
-    return record_answers(ctx.module("descent"), QUESTIONS), {}
+    return record_answers(ctx.module("descent"), ctx.inputs.get("questions", [])), {}
 
 
 def _every_run(value, arrays, inputs):
@@ -102,17 +100,11 @@ def _grid_array(value, arrays, inputs):
     return None if "losses" in arrays else "the loss grid as an array"
 
 
-def _every_answer(value, arrays, inputs):
-    answers = value.get("answers") if isinstance(value, dict) else None
-    if not isinstance(answers, dict) or not set(QUESTIONS) <= set(answers):
-        return "the answers " + ", ".join(QUESTIONS)
-    return None
-
-
 PART = Part(
     title="gradient descent variants",
     graded_modules=("descent",),
     steps=(step_descent_variant_runs, step_landscape_grid_losses, step_descent_quiz_answers),
     record_checks={"descent_variant_runs": _every_run, "landscape_grid_losses": _grid_array,
-                   "descent_quiz_answers": _every_answer},
+                   "descent_quiz_answers": every_question},
+    inputs=questions,
 )

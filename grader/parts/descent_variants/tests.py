@@ -11,6 +11,10 @@ other run tests judge what they can on the rows there are (8.3 the batch path's 
 the losses, 8.7 the seeding, 8.8 which example each stochastic update used, recovered from
 its step: for one example the step is proportional to (x_i, 1)). 8.9 judges the grid's
 layout and 8.10 its values (in either layout).
+
+The public 8.13 judges the batch run's first update (the docstring's update rule with the
+mean gradient; 8.3 the whole path), and 8.4 is public (the docstring says what losses[k]
+is), so the self-check catches the mistakes a student can see in the docstring.
 """
 
 import math
@@ -111,8 +115,14 @@ def _step_hint(found_step, expected_step, batch_size):
 
 
 @test_case(name="8.3 batch gradient descent steps by the mean gradient of the whole data set",
-           points=2, hidden=True)
+           points=1, hidden=True)
 def test_batch_path(descent_variant_runs, profile):
+    _check_batch_path(descent_variant_runs, profile)
+
+
+def _check_batch_path(descent_variant_runs, profile, updates=None):
+    """The batch run's path against the grader's own, over its first ``updates`` updates
+    (None: every epoch)."""
     check_step(descent_variant_runs)
     x, y = line_problem(profile.seed)
     setting = run_settings(profile.seed)["batch"]
@@ -122,7 +132,7 @@ def test_batch_path(descent_variant_runs, profile):
     w, b = setting["start"]
     expected = [(w, b)]
     with np.errstate(all="ignore"):
-        for _ in range(min(len(path), setting["epochs"] + 1) - 1):
+        for _ in range(min(len(path) - 1, setting["epochs"] if updates is None else updates)):
             errors = w * x + b - y
             w, b = w - rate * 2.0 * np.mean(errors * x), b - rate * 2.0 * np.mean(errors)
             expected.append((w, b))
@@ -141,7 +151,7 @@ def test_batch_path(descent_variant_runs, profile):
           _pair(path[k]), hint)
 
 
-@test_case(name="8.4 losses[k] is the whole data set's loss after update k", points=1, hidden=True)
+@test_case(name="8.4 losses[k] is the whole data set's loss after update k", points=1, hidden=False)
 def test_losses_after_update(descent_variant_runs, profile):
     check_step(descent_variant_runs)
     x, y = line_problem(profile.seed)
@@ -319,3 +329,9 @@ def test_why_mini_batch(descent_quiz_answers):
     check_step(descent_quiz_answers)
     check(_answer(descent_quiz_answers, "WHY_MINI_BATCH") == "c", "the right choice",
           "another choice", "count the updates per epoch and look at the noise of each variant")
+
+
+@test_case(name="8.13 the batch run's first update is the docstring's w - learning_rate * dL/dw, "
+                "b - learning_rate * dL/db", points=1, hidden=False)
+def test_first_batch_update(descent_variant_runs, profile):
+    _check_batch_path(descent_variant_runs, profile, updates=1)

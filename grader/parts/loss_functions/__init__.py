@@ -10,8 +10,8 @@ logits of +-1000.
 
 import numpy as np
 
-from grader.choices import record_answers
-from grader.parts import Part
+from grader.choices import every_question, questions, record_answers
+from grader.parts import Part, one_output_per_case
 from grader.probes import student_traceback, value_record
 
 #: ``(y_true, y_pred)`` pairs for ``mean_squared_error``.
@@ -56,10 +56,24 @@ GRADIENT_CASES = (
     ((0.0, 0.0, 0.0, 0.0, 0.0), 4),
     ((-3.0, 9.0, 1.0), 0),
 )
+
+#: The examples of ``losses.py``'s docstrings, in the form of the cases above. They are
+#: asked for with the rest (last in each tuple); the public tests judge them, so the
+#: self-check catches every mistake a docstring's own example shows.
+EXAMPLES = {
+    "mean_squared_error": (((1.0, 2.0), (1.0, 4.0)),),
+    "binary_crossentropy": (((1, 0), (0.9, 0.2), False, False),
+                            ((0, 1), (1000.0, 1000.0), True, True)),
+    "sparse_categorical_crossentropy": (((0, 1), ((0.5, 0.5), (0.2, 0.8)), False, False),
+                                        ((1,), ((1000.0, 0.0),), True, True)),
+    "logit_gradients": (((0.0, 0.0), 0),),
+}
+MSE_CASES += EXAMPLES["mean_squared_error"]
+BCE_CASES += EXAMPLES["binary_crossentropy"]
+SCCE_CASES += EXAMPLES["sparse_categorical_crossentropy"]
+GRADIENT_CASES += EXAMPLES["logit_gradients"]
 CONFIDENTLY_WRONG = (0, 3)
 
-#: The multiple-choice answers of ``losses.py`` the tests read.
-QUESTIONS = ("LOSS_FOR_TASK", "MSE_ON_SOFTMAX")
 
 
 def _loss_record(value):
@@ -137,24 +151,7 @@ def step_logit_gradient_values(ctx):
 
 
 def step_loss_concept_answers(ctx):
-    return record_answers(ctx.module("losses"), QUESTIONS), {}
-
-
-def _one_output_per_case(cases):
-    def check(value, arrays, inputs):
-        outputs = value.get("outputs") if isinstance(value, dict) else None
-        if not isinstance(outputs, list) or len(outputs) != len(cases) or \
-                not all(isinstance(output, dict) for output in outputs):
-            return f"{len(cases)} results, one per case the grader asked for"
-        return None
-    return check
-
-
-def _every_answer(value, arrays, inputs):
-    answers = value.get("answers") if isinstance(value, dict) else None
-    if not isinstance(answers, dict) or not set(QUESTIONS) <= set(answers):
-        return f"the answers {', '.join(QUESTIONS)}"
-    return None
+    return record_answers(ctx.module("losses"), ctx.inputs.get("questions", [])), {}
 
 
 PART = Part(
@@ -162,9 +159,10 @@ PART = Part(
     graded_modules=("losses",),
     steps=(step_squared_error_values, step_binary_ce_values, step_sparse_ce_values,
            step_logit_gradient_values, step_loss_concept_answers),
-    record_checks={"squared_error_values": _one_output_per_case(MSE_CASES),
-                   "binary_ce_values": _one_output_per_case(BCE_CASES),
-                   "sparse_ce_values": _one_output_per_case(SCCE_CASES),
-                   "logit_gradient_values": _one_output_per_case(GRADIENT_CASES),
-                   "loss_concept_answers": _every_answer},
+    record_checks={"squared_error_values": one_output_per_case(len(MSE_CASES), each=dict),
+                   "binary_ce_values": one_output_per_case(len(BCE_CASES), each=dict),
+                   "sparse_ce_values": one_output_per_case(len(SCCE_CASES), each=dict),
+                   "logit_gradient_values": one_output_per_case(len(GRADIENT_CASES), each=dict),
+                   "loss_concept_answers": every_question},
+    inputs=questions,
 )

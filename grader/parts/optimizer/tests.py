@@ -3,6 +3,9 @@
 best_setting: each mistake costs its own test. 5.8 judges the last-epoch rule (one case's
 best epoch is not its last) and is the one test that asks for the key alone; 5.9 judges
 the other rules on the key best_setting chose, also when it returned a (key, history) pair.
+The public 5.10 judges the two rules its docstring states most plainly (lower is better for
+a loss; empty results raise ValueError), so the self-check catches them; 5.9 judges them
+too, with NaN and ties.
 """
 
 from otter.test_files import test_case
@@ -103,18 +106,34 @@ def test_best_setting_accuracy(best_setting_answers):
 
 
 @test_case(name="5.9 best_setting: lower is better for losses, NaN is worst, ties go first",
-           points=3, hidden=True)
+           points=2, hidden=True)
 def test_best_setting_rules(best_setting_answers):
     check_step(best_setting_answers)
-    found = answer(best_setting_answers, 1, pair_key=True)
-    check(found == "adam", "'adam' for metric='val_loss' (lowest final loss 0.4)", repr(found),
-          "for metrics containing 'loss', lower is better")
+    _check_loss_direction(best_setting_answers)
     found = answer(best_setting_answers, 2, pair_key=True)
     check(found == 0.01, "0.01 (a NaN final value counts as worst; 0.6 ties go to the first)",
           repr(found), "treat NaN as the worst value and keep the first of equal settings")
     found = answer(best_setting_answers, 3, pair_key=True)
     check(found == 16, "16 for metric='loss' (0.30 < 0.31)", repr(found),
           "use the metric you are given")
+    _check_empty_raises(best_setting_answers)
+
+
+def _check_loss_direction(best_setting_answers):
+    found = answer(best_setting_answers, 1, pair_key=True)
+    check(found == "adam", "'adam' for metric='val_loss' (lowest final loss 0.4)", repr(found),
+          "for metrics containing 'loss', lower is better")
+
+
+def _check_empty_raises(best_setting_answers):
     empty = best_setting_answers.value["empty"]
     check(empty.get("is_value_error"), "best_setting({}) to raise ValueError",
           empty.get("raised") or "no error", "raise ValueError for empty results")
+
+
+@test_case(name="5.10 best_setting as its docstring says: lower is better for a loss, empty "
+                "results raise ValueError", points=1, hidden=False)
+def test_best_setting_docstring(best_setting_answers):
+    check_step(best_setting_answers)
+    _check_loss_direction(best_setting_answers)
+    _check_empty_raises(best_setting_answers)
