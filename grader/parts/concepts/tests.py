@@ -46,7 +46,7 @@ def test_gradient_descent_values(descent_paths):
 def _check_positions(case, positions):
     rate, n_steps, x0 = case
     expected = [x0]
-    for _ in range(n_steps):
+    while len(expected) <= n_steps:  # the docstring's step, n_steps times
         expected.append(expected[-1] - rate * 2 * (expected[-1] - 3))
     same = len(positions) == len(expected) and all(
         math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for a, b in zip(positions, expected))

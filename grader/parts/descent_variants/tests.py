@@ -133,8 +133,8 @@ def _check_batch_path(descent_variant_runs, profile, updates=None):
     expected = [(w, b)]
     with np.errstate(all="ignore"):
         for _ in range(min(len(path) - 1, setting["epochs"] if updates is None else updates)):
-            errors = w * x + b - y
-            w, b = w - rate * 2.0 * np.mean(errors * x), b - rate * 2.0 * np.mean(errors)
+            residuals = (w * x + b) - y  # the docstring's update on the whole data set
+            w, b = w - rate * 2.0 * np.mean(residuals * x), b - rate * 2.0 * np.mean(residuals)
             expected.append((w, b))
     expected = np.array(expected)
     rows = min(len(path), len(expected))
