@@ -146,8 +146,8 @@ def write_replay_cache(solutions_dir, selected=None, profile=GRADE, progress=pri
             if unverified or any(not hasattr(env[step], "runs") for step in part.experiments):
                 raise RuntimeError(f"the reference's {name} runs did not verify against their "
                                    f"replay: {unverified}")
-            written[name] = sorted(f"{run.replay_digest}.json" for step in part.experiments
-                                   for run in env[step].runs)
+            written[name] = sorted({f"{run.replay_digest}.json" for step in part.experiments
+                                    for run in env[step].runs})
     finally:
         if previous is None:
             os.environ.pop(replay.CACHE_ENV_VAR, None)
