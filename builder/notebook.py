@@ -303,6 +303,49 @@ PARTS = [
                 "    axes.legend()",
         "logdir": None,
     },
+    {
+        "part": "hyperparameter_search",
+        "title": "Part 10: hyperparameter search",
+        "goal": "Instead of trying learning rates by hand (Part 4), let keras-tuner try them "
+                "together with the hidden layer's width: grid search tries every combination "
+                "once, random search a budget of them drawn at random, Bayesian optimization "
+                "a few random ones and then where a model of the scores so far expects the "
+                "most improvement. Each *trial* builds a fresh model and fits it once; its "
+                "score is its `val_accuracy`. **Expect** the same combination to score the "
+                "same in every search (same seed, same data), the wide layer with the higher "
+                "rate to win after one epoch, and random search to find it or miss it "
+                "depending on its draws. Then, in a terminal, `tensorboard --logdir "
+                "search/grid_logs` and open the *HPARAMS* tab: one session per trial. Answer "
+                "the two questions at the bottom of `search.py`.",
+        "write": "`build_tunable_model`, `make_tuner`, `trial_record`, `run_search` and the two "
+                 "answers in `search.py`.",
+        "own": ["search.build_tunable_model", "search.make_tuner", "search.trial_record",
+                "search.run_search", "search.RANDOM_BEATS_GRID", "search.BAYESIAN_NEXT_TRIAL"],
+        "uses": ["search.build_search_model"],
+        "prepare": "import search\n"
+                   "x_train_scaled = scaled(x_train_raw, normalization.normalize_pixels)\n"
+                   "x_val_scaled = scaled(x_val_raw, normalization.normalize_pixels)",
+        "experiment": "searches = {method: attempt(search.run_search, method, x_train_scaled, y_train,\n"
+                      "                          x_val_scaled, y_val, \"search\", epochs=1, max_trials=3)\n"
+                      "            for method in search.METHODS}\n"
+                      "for method, found in searches.items():\n"
+                      "    if found is not None:\n"
+                      "        print(method, \"best:\", found[\"best\"])",
+        "plot": "import matplotlib.pyplot as plt\n"
+                "finished = {method: found for method, found in searches.items() if found is not None}\n"
+                "if not finished:\n"
+                "    print(\"nothing to plot yet: write run_search in search.py\")\n"
+                "else:\n"
+                "    figure, axes = plt.subplots(1, len(finished), figsize=(4 * len(finished), 3.5),\n"
+                "                                layout=\"constrained\", squeeze=False)\n"
+                "    for ax, (method, found) in zip(axes[0], finished.items()):\n"
+                "        names = [f\"lr {t['hyperparameters']['learning_rate']:g}\\n\"\n"
+                "                 f\"{t['hyperparameters']['hidden_units']} units\" for t in found[\"trials\"]]\n"
+                "        ax.bar(range(len(names)), [t[\"val_accuracy\"] for t in found[\"trials\"]])\n"
+                "        ax.set_xticks(range(len(names)), names, fontsize=\"small\")\n"
+                "        ax.set(title=f\"{method}: trials in the order tried\", ylabel=\"val_accuracy\")",
+        "logdir": None,
+    },
 ]
 
 INTRO = """\
