@@ -1,4 +1,4 @@
-"""Part 10: fighting overfitting, and tuning the schedule.
+"""Part 11: fighting overfitting, and tuning the schedule.
 
 A network with 250 hidden units trained on a few hundred drawings learns them by heart:
 its training loss falls towards zero while the validation loss stops falling and then
@@ -93,7 +93,8 @@ def build_regularized_model(n_classes=10, *, l2=0.0, dropout=0.0, batch_norm=Fal
     # BEGIN SOLUTION
     name = str(optimizer).lower()
     if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"unknown optimizer {optimizer!r}: expected one of "
+                         f"{', '.join(OPTIMIZERS)}")
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     layers = [keras.Input(shape=(input_dim,)),
               keras.layers.Dense(250, activation="sigmoid", name="hidden",

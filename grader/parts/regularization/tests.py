@@ -1,11 +1,11 @@
-"""Part 10: fighting overfitting and tuning the schedule. Otter exception-based test file.
+"""Part 11: fighting overfitting and tuning the schedule. Otter exception-based test file.
 
-10.1-10.4 judge the models ``build_regularized_model`` builds (one property each: the
+11.1-11.4 judge the models ``build_regularized_model`` builds (one property each: the
 plain model, L2 on the hidden kernel, batch normalization after the hidden layer, dropout
-before the output); 10.5 ``make_schedule``; 10.6-10.8 the augmentation, every expected
-value computed here from the grader's own drawings; 10.9-10.17 the experiment, whose runs
+before the output); 11.5 ``make_schedule``; 11.6-11.8 the augmentation, every expected
+value computed here from the grader's own drawings; 11.9-11.17 the experiment, whose runs
 the grader re-trained itself (``grader.replay``): every figure is read from that replay's
-history and from the verified weights, never from what the part claimed; 10.18-10.21 the
+history and from the verified weights, never from what the part claimed; 11.18-11.21 the
 answers.
 
 The experiment trains on a small subset of the training split (``SUBSET_ROWS`` rows, see
@@ -27,7 +27,7 @@ from grader.parts.regularization import (EXPERIMENT, MODEL_CASES, SCHEDULE_ARGUM
                                          SCHEDULE_STEPS, SUBSET_ROWS, final_gap)
 
 OK_FORMAT = False
-name = "Part 10: regularization"
+name = "Part 11: regularization"
 
 SIDE = 28
 MAX_SHIFT = 2
@@ -70,7 +70,7 @@ def _written(layers):
     return " -> ".join(layer["class_name"] for layer in layers) or "no layers"
 
 
-@test_case(name="10.1 with no options, the plain required model (no regularizer, batch norm "
+@test_case(name="11.1 with no options, the plain required model (no regularizer, batch norm "
                 "or dropout)", points=1, hidden=False)
 def test_plain_model(regularized_models):
     layers = _layers(regularized_models, "default")
@@ -88,7 +88,7 @@ def test_plain_model(regularized_models):
           f"a regularizer on {', '.join(regularized)}", "pass kernel_regularizer only when l2 > 0")
 
 
-@test_case(name="10.2 L2 on the hidden layer's kernel, with the factor asked for", points=2,
+@test_case(name="11.2 L2 on the hidden layer's kernel, with the factor asked for", points=2,
            hidden=False)
 def test_l2_on_hidden(regularized_models):
     for case in ("everything", "l2_only"):
@@ -115,7 +115,7 @@ def test_l2_on_hidden(regularized_models):
               "regularize the hidden Dense layer only")
 
 
-@test_case(name="10.3 BatchNormalization right after the hidden layer", points=1, hidden=False)
+@test_case(name="11.3 BatchNormalization right after the hidden layer", points=1, hidden=False)
 def test_batch_norm_place(regularized_models):
     for case in ("everything", "batch_norm_only"):
         layers = _layers(regularized_models, case)
@@ -134,7 +134,7 @@ def test_batch_norm_place(regularized_models):
               "add it only when batch_norm=True")
 
 
-@test_case(name="10.4 Dropout with the rate asked for, right before the output layer", points=1,
+@test_case(name="11.4 Dropout with the rate asked for, right before the output layer", points=1,
            hidden=False)
 def test_dropout_place(regularized_models):
     for case in ("everything", "dropout_only"):
@@ -164,7 +164,7 @@ def _expected_rates(initial, decay_steps, decay_rate, steps):
     return [initial * decay_rate ** (step / decay_steps) for step in steps]
 
 
-@test_case(name="10.5 make_schedule: an ExponentialDecay that decays per optimizer step",
+@test_case(name="11.5 make_schedule: an ExponentialDecay that decays per optimizer step",
            points=1, hidden=False)
 def test_make_schedule(schedule_values):
     check_step(schedule_values)
@@ -248,7 +248,7 @@ def _augmentation_arrays(augmentation):
     return augmentation.arrays
 
 
-@test_case(name="10.6 augment_drawings: same shape, dtype and value range, input unchanged, "
+@test_case(name="11.6 augment_drawings: same shape, dtype and value range, input unchanged, "
                 "one seed one result", points=1, hidden=False)
 def test_augment_form(augmentation, augment_given):
     arrays = _augmentation_arrays(augmentation)
@@ -270,7 +270,7 @@ def test_augment_form(augmentation, augment_given):
           "the same result", "draw the shifts from np.random.default_rng(seed), not a fixed one")
 
 
-@test_case(name="10.7 augment_drawings shifts each drawing by at most 2 pixels, without "
+@test_case(name="11.7 augment_drawings shifts each drawing by at most 2 pixels, without "
                 "wrapping around", points=2, hidden=True)
 def test_augment_shifts(augmentation, augment_given):
     arrays = _augmentation_arrays(augmentation)
@@ -286,7 +286,7 @@ def test_augment_shifts(augmentation, augment_given):
           f"{share:.0%}", "draw (dy, dx) again while both are 0, so every drawing moves")
 
 
-@test_case(name="10.8 augmented_training_set: the originals, then their shifted copies, labels "
+@test_case(name="11.8 augmented_training_set: the originals, then their shifted copies, labels "
                 "kept", points=1, hidden=False)
 def test_augmented_training_set(augmentation, augment_given):
     arrays = _augmentation_arrays(augmentation)
@@ -403,12 +403,12 @@ def _as_asked(experiment, run):
     return not _model_problems(run) and not _fit_problems(run)
 
 
-@test_case(name="10.9 one history per run", points=1, hidden=False)
+@test_case(name="11.9 one history per run", points=1, hidden=False)
 def test_experiment_histories(regularization_experiment, regularization_subset):
     ex.check_histories(_as_given(regularization_experiment, regularization_subset))
 
 
-@test_case(name="10.10 a fresh model per run, built and trained with that run's settings",
+@test_case(name="11.10 a fresh model per run, built and trained with that run's settings",
            points=2, hidden=False)
 def test_experiment_settings(regularization_experiment, regularization_subset):
     experiment = _as_given(regularization_experiment, regularization_subset)
@@ -419,7 +419,7 @@ def test_experiment_settings(regularization_experiment, regularization_subset):
             fail(*problems[0])
 
 
-@test_case(name="10.11 each run logged to log_dir/<name>, the logs equal to the histories",
+@test_case(name="11.11 each run logged to log_dir/<name>, the logs equal to the histories",
            points=1, hidden=False)
 def test_experiment_logs(regularization_experiment, regularization_subset):
     experiment = _as_given(regularization_experiment, regularization_subset)
@@ -427,19 +427,19 @@ def test_experiment_logs(regularization_experiment, regularization_subset):
     ex.check_logs_match_history(experiment)
 
 
-@test_case(name="10.12 returned histories match the trained models", points=1, hidden=True)
+@test_case(name="11.12 returned histories match the trained models", points=1, hidden=True)
 def test_experiment_weights(regularization_experiment, regularization_subset):
     ex.check_weights_match_history(_as_given(regularization_experiment, regularization_subset))
 
 
-@test_case(name="10.13 L2 and dropout each narrow the train-validation gap, like the "
+@test_case(name="11.13 L2 and dropout each narrow the train-validation gap, like the "
                 "reference's", points=2, hidden=True)
 def test_gap_narrows(regularization_experiment, regularization_subset, thresholds):
     experiment = _as_given(regularization_experiment, regularization_subset)
     ex.require_verified(experiment)
     baseline = _run(experiment, "baseline")
     if not _as_asked(experiment, baseline):
-        return  # the baseline's own mistake is 10.10's to report
+        return  # the baseline's own mistake is 11.10's to report
     base_gap = final_gap(ex.trusted_history(experiment, baseline))
     for setting in ("l2", "dropout"):
         run = _run(experiment, setting)
@@ -457,13 +457,14 @@ def test_gap_narrows(regularization_experiment, regularization_subset, threshold
 def _es_run(experiment):
     run = _run(experiment, "early_stopping")
     config = _early_stopping(run.fit)
+    given = ", ".join(map(str, (run.fit or {}).get("callbacks") or []))
     check(config is not None, "keras.callbacks.EarlyStopping among the early_stopping run's "
-          "callbacks", f"the callbacks {', '.join(map(str, (run.fit or {}).get('callbacks') or []))}"
-          or "no callbacks", "pass callbacks=[EarlyStopping(...), TensorBoard(...)] to fit")
+          "callbacks", f"the callbacks {given}" if given else "no callbacks",
+          "pass callbacks=[EarlyStopping(...), TensorBoard(...)] to fit")
     return run, config
 
 
-@test_case(name="10.14 early stopping watches val_loss with the patience asked for, and stops "
+@test_case(name="11.14 early stopping watches val_loss with the patience asked for, and stops "
                 "before the epoch budget", points=1, hidden=False)
 def test_early_stopping_stops(regularization_experiment, regularization_subset, thresholds):
     experiment = _as_given(regularization_experiment, regularization_subset)
@@ -477,7 +478,7 @@ def test_early_stopping_stops(regularization_experiment, regularization_subset, 
           f"patience={config.get('patience')!r}", "pass patience=patience")
     if not _as_asked(experiment, run) or thresholds is None or thresholds.stats(
             "regularization.early_stopping.stopped_early")["min"] < 1.0:
-        return  # a mis-set run is 10.10's to report; the self-check has no reference
+        return  # a mis-set run is 11.10's to report; the self-check has no reference
         # figures; the reference itself does not always stop early: no requirement
     trained = len(ex.trusted_history(experiment, run)["loss"])
     check(trained < EPOCHS, f"the early_stopping run to stop before its {EPOCHS}-epoch budget",
@@ -490,13 +491,16 @@ def _cross_entropy(weights, x, y):
     return float(-np.mean(np.log(picked)))
 
 
-@test_case(name="10.15 early stopping keeps the weights of the best validation epoch",
+@test_case(name="11.15 early stopping keeps the weights of the best validation epoch",
            points=2, hidden=True)
 def test_early_stopping_restores(regularization_experiment, regularization_subset,
                                  regularization_validation):
     experiment = _as_given(regularization_experiment, regularization_subset)
     ex.require_verified(experiment)
     run, config = _es_run(experiment)
+    if config.get("monitor") != "val_loss":
+        return  # the best epoch is the best validation epoch only when val_loss is watched:
+        # 11.14 reports what was watched instead
     hint = "EarlyStopping(..., restore_best_weights=True)"
     check(config.get("restore_best_weights") is True, "restore_best_weights=True",
           f"restore_best_weights={config.get('restore_best_weights')!r}", hint)
@@ -515,7 +519,7 @@ def test_early_stopping_restores(regularization_experiment, regularization_subse
               own, losses[-1], rel_tol=VAL_LOSS_TOLERANCE) else ""), hint)
 
 
-@test_case(name="10.16 the schedule run's learning rate decays once per epoch, as logged",
+@test_case(name="11.16 the schedule run's learning rate decays once per epoch, as logged",
            points=2, hidden=False)
 def test_schedule_run(regularization_experiment, regularization_subset):
     experiment = _as_given(regularization_experiment, regularization_subset)
@@ -554,7 +558,7 @@ def test_schedule_run(regularization_experiment, regularization_subset):
           "optimizer's learning rate after every epoch")
 
 
-@test_case(name="10.17 validation data never augmented; the augmented run trains on the rows "
+@test_case(name="11.17 validation data never augmented; the augmented run trains on the rows "
                 "given plus their shifted copies", points=2, hidden=True)
 def test_augmented_run(regularization_experiment, regularization_subset):
     experiment = _as_given(regularization_experiment, regularization_subset)
@@ -579,12 +583,16 @@ def test_augmented_run(regularization_experiment, regularization_subset):
     check(np.array_equal(y, np.concatenate([y_given, y_given])),
           "the augmented run's labels to be y_train twice", "other labels",
           "a shifted drawing keeps its label: fit on augmented_training_set's labels")
-    _check_shifts(x_given, x[n:], "the augmented run's extra training rows")
+    copies = _match(x_given, x[n:], _shifted) | _match(x_given, x[n:], _rolled)
+    check(bool(copies.all()), "the augmented run's rows n..2n-1 to be the given drawings, "
+          "each moved a little (augment_drawings(x_train, seed))",
+          f"{int((~copies).sum())} of {n} rows that are not", "fit on "
+          "augmented_training_set(x_train, y_train, seed): the originals, then their copies")
 
 
 # ----------------------------------------------------------------------------- answers
 
-@test_case(name="10.18 when to stop training", points=1, hidden=True)
+@test_case(name="11.18 when to stop training", points=1, hidden=True)
 def test_when_to_stop(regularization_answers):
     check_step(regularization_answers)
     check(_answer(regularization_answers, "WHEN_TO_STOP") == "b", "the right choice",
@@ -592,21 +600,21 @@ def test_when_to_stop(regularization_answers):
           "keeps")
 
 
-@test_case(name="10.19 what L2 does to the weights", points=1, hidden=True)
+@test_case(name="11.19 what L2 does to the weights", points=1, hidden=True)
 def test_l2_effect(regularization_answers):
     check_step(regularization_answers)
     check(_answer(regularization_answers, "L2_EFFECT") == "a", "the right choice",
           "another choice", "compare the hidden kernel's histograms of the baseline and l2 runs")
 
 
-@test_case(name="10.20 dropout when the model predicts", points=1, hidden=True)
+@test_case(name="11.20 dropout when the model predicts", points=1, hidden=True)
 def test_dropout_at_inference(regularization_answers):
     check_step(regularization_answers)
     check(_answer(regularization_answers, "DROPOUT_AT_INFERENCE") == "c", "the right choice",
           "another choice", "call model(x, training=False) twice on a model with dropout")
 
 
-@test_case(name="10.21 batch normalization when the model predicts", points=1, hidden=True)
+@test_case(name="11.21 batch normalization when the model predicts", points=1, hidden=True)
 def test_batch_norm_at_inference(regularization_answers):
     check_step(regularization_answers)
     check(_answer(regularization_answers, "BATCH_NORM_AT_INFERENCE") == "d", "the right choice",
