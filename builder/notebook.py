@@ -346,6 +346,53 @@ PARTS = [
                 "        ax.set(title=f\"{method}: trials in the order tried\", ylabel=\"val_accuracy\")",
         "logdir": None,
     },
+    {
+        "part": "regularization",
+        "title": "Part 11: fighting overfitting and tuning the schedule",
+        "goal": "On only 200 training drawings the required network learns them by heart: its "
+                "training loss falls towards 0 while the validation loss stops falling after a "
+                "few epochs and then rises. **Expect** the baseline's gap between the two to be "
+                "the widest; L2 (smaller weights) and dropout (units dropped at random while "
+                "training) to narrow it; early stopping to stop a few epochs after the best "
+                "validation loss and keep that epoch's weights; the schedule's learning rate "
+                "(TensorBoard's `epoch_learning_rate`) to shrink by `decay_rate` every epoch; "
+                "and training on shifted copies of the drawings as well to help most on "
+                "held-out drawings. In TensorBoard compare `epoch_loss` of `baseline` and `l2` "
+                "(train and validation), and the `mlp/hidden/kernel` histograms if you log "
+                "them. Then answer the four questions at the bottom of `regularization.py` "
+                "(batch normalization and dropout at training vs inference).",
+        "write": "`build_regularized_model`, `make_schedule`, `augment_drawings`, "
+                 "`augmented_training_set`, `run_regularization_experiment` and the four "
+                 "answers in `regularization.py`.",
+        "own": ["regularization.build_regularized_model", "regularization.make_schedule",
+                "regularization.augment_drawings", "regularization.augmented_training_set",
+                "regularization.run_regularization_experiment", "regularization.WHEN_TO_STOP",
+                "regularization.L2_EFFECT", "regularization.DROPOUT_AT_INFERENCE",
+                "regularization.BATCH_NORM_AT_INFERENCE"],
+        "uses": [],
+        "prepare": "import regularization\n"
+                   "# A deliberately small training set (as the grader's), where the model overfits.\n"
+                   "x_small = scaled(x_train_raw[:200], normalization.normalize_pixels)\n"
+                   "y_small = y_train[:200]\n"
+                   "x_val_scaled = scaled(x_val_raw, normalization.normalize_pixels)",
+        "experiment": "regularization_results = attempt(\n"
+                      "    regularization.run_regularization_experiment,\n"
+                      "    x_small, y_small, x_val_scaled, y_val, \"logs/regularization\")",
+        "plot": "import matplotlib.pyplot as plt\n"
+                "if regularization_results is None:\n"
+                "    print(\"nothing to plot yet: write run_regularization_experiment in regularization.py\")\n"
+                "else:\n"
+                "    figure, (train, validation) = plt.subplots(1, 2, figsize=(11, 4), sharey=True,\n"
+                "                                               layout=\"constrained\")\n"
+                "    for name, history in regularization_results.items():\n"
+                "        history = getattr(history, \"history\", history)\n"
+                "        line, = train.plot(history[\"loss\"], label=name)\n"
+                "        validation.plot(history[\"val_loss\"], color=line.get_color(), label=name)\n"
+                "    train.set(title=\"training loss\", xlabel=\"epoch\", ylabel=\"loss\")\n"
+                "    validation.set(title=\"validation loss: the gap is overfitting\", xlabel=\"epoch\")\n"
+                "    validation.legend(fontsize=\"small\")",
+        "logdir": "logs/regularization",
+    },
 ]
 
 INTRO = """\
