@@ -196,6 +196,17 @@ def test_seeded():
     _fails(t.check_seeded, _search("random", others), None, Profile, says="seed=8")
 
 
+def test_seeded_on_the_space_declared():
+    """A space declared without a value (10.1's mistake) is what the oracle draws from: the
+    seed is judged on it, so that mistake does not cost 10.10 too."""
+    reduced = [("learning_rate", [0.01]), ("hidden_units", [32, 128])]
+    draws = t.seeded_sequence(part.tuner_seed(Profile.seed), reduced, 3)
+    assert len(draws) == 2  # two combinations: the space runs out, as keras-tuner's does
+    configurations = [(d["learning_rate"], d["hidden_units"]) for d in draws]
+    step = _tunable(_declared(learning_rate=(0.01,), hidden_units=(32, 128)))
+    t.check_seeded(_search("random", configurations), step, Profile)
+
+
 def test_hparams_sessions_as_tensorboard_writes_them(tmp_path):
     """Sessions written with TensorBoard's HParams API are read back; a symlink or a FIFO
     named like an event file is skipped, never opened."""

@@ -20,7 +20,7 @@ import random
 import numpy as np
 
 from grader import evaluate, runs, tblogs
-from grader.checks import check, check_at_least, check_at_most, check_step, fail
+from grader.checks import check, check_at_least, check_at_most, check_step, fail, shown
 from grader.experiment_checks import HISTORY_ACCURACY_TOLERANCE, require_verified
 from grader.parts import hyperparameter_search as part
 
@@ -230,16 +230,33 @@ def _reported(experiment):
     return experiment.reported
 
 
+def _tunable(step):
+    """The ``tunable_model`` record, held to the shape its probe writes (a record of another
+    shape was not written by the grader)."""
+    check_step(step)
+    value = step.value
+    space_ok = all(isinstance(e, dict) and isinstance(e.get("name"), str) and
+                   isinstance(e.get("class"), str) and isinstance(e.get("values"), (list, type(None)))
+                   for e in value["space"])
+    calls_ok = all(isinstance(c, dict) and isinstance(c.get("builds"), list) and
+                   all(isinstance(b, dict) for b in c["builds"]) and
+                   isinstance(c.get("is_model"), bool) for c in value["calls"])
+    check(space_ok and calls_ok, "the results of build_tunable_model as the grader records them",
+          "a record of another shape", "was a result file written by something other than the "
+          "grader?")
+    return value
+
+
 def check_space(tunable_model):
     """``build_tunable_model`` declares exactly two Choice hyperparameters with exactly
     the given values."""
-    check_step(tunable_model)
-    declared = {entry["name"]: entry for entry in tunable_model.value["space"]}
+    declared = {entry["name"]: entry for entry in _tunable(tunable_model)["space"]}
+    given = {"learning_rate": "learning_rates", "hidden_units": "hidden_units"}
     for name, wanted in part.space().items():
         entry = declared.get(name)
         check(entry is not None, f"a hyperparameter named {name!r}",
               f"the hyperparameters {sorted(declared) or 'none'}",
-              f'declare it with hp.Choice("{name}", {name}s)'.replace("unitss", "units"))
+              f'declare it with hp.Choice("{name}", {given[name]})')
         check(entry["class"] == "Choice", f"{name!r} declared with hp.Choice",
               f"hp.{entry['class']}", f'use hp.Choice("{name}", ...) with the values given')
         values = entry["values"] or []
@@ -256,25 +273,20 @@ def check_space(tunable_model):
 def check_builds_with_values(tunable_model):
     """``build_tunable_model`` builds one model with ``build_fn`` and the values ``hp``
     holds, and returns it."""
-    check_step(tunable_model)
+    calls = _tunable(tunable_model)["calls"]
     wanted = (float(part.LEARNING_RATES[-1]), part.HIDDEN_UNITS[-1])
-    for call in tunable_model.value["calls"]:
+    for call in calls:
         check(len(call["builds"]) == 1, "one model built with build_fn per call",
               f"{len(call['builds'])}", "call build_fn once and return its model")
-        check(call["is_model"], "the model build_fn returned", _shown(call["returned"]),
+        check(call["is_model"], "the model build_fn returned", shown(call["returned"]),
               "return build_fn(...)'s model")
-    built = tunable_model.value["calls"][1]["builds"][0]
+    built = calls[1]["builds"][0]
     found = config(runs.Run(setting=None, label="", dir_name="", model=built))
     check(same_config(found, wanted),
           f"with hp holding learning_rate={wanted[0]:g} and hidden_units={wanted[1]}, "
           f"the model built with {describe(wanted)}", describe(found),
           "pass the values hp.Choice returns to build_fn(n_classes, learning_rate=..., "
           "hidden_units=...)")
-
-
-def _shown(record):
-    from grader.checks import shown
-    return shown(record)
 
 
 def check_trial_count(experiment):
@@ -450,14 +462,19 @@ def seeded_sequence(seed, declared, count):
 
 
 def _declared(tunable_model):
-    """``[(name, values)]`` as ``build_tunable_model`` declares them (the given space when
-    that step failed or declared another)."""
+    """``[(name, values)]`` as ``build_tunable_model`` declares them, in its order: the
+    space the tuner's oracle really draws from (a wrong space is 10.1's to charge, not
+    this test's). The given space when that step failed or declared other names."""
     given = list(part.space().items())
     if tunable_model is None or not getattr(tunable_model, "ok", False):
         return given
-    declared = [(e["name"], e["values"]) for e in tunable_model.value["space"]]
+    try:
+        declared = [(e["name"], list(e["values"])) for e in _tunable(tunable_model)["space"]]
+    except (AssertionError, TypeError):
+        return given
     if sorted(name for name, _ in declared) != sorted(part.space()) or any(
-            sorted(values or []) != sorted(part.space()[name]) for name, values in declared):
+            not values or not all(isinstance(v, (int, float)) for v in values)
+            for _, values in declared):
         return given
     return declared
 
