@@ -143,7 +143,7 @@ def _fit_matches(setting_name, setting, fit, model):
     return False
 
 
-def build_experiment(step, setting_name, settings, data, *, epochs, label):
+def build_experiment(step, setting_name, settings, data, *, epochs, label, matches=None):
     """Turn an experiment step into an Experiment.
 
     Parameters
@@ -159,7 +159,13 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
     epochs : int
     label : callable
         ``label(setting) -> str`` for messages, e.g. "learning rate 0.1".
+    matches : callable, optional
+        ``matches(setting, fit, model) -> bool``: does this fit look like the run for
+        ``setting``? (a part's named runs; default: by the swept setting). A setting that no
+        fit, or several, match takes the fit in the position of its returned entry.
     """
+    matches = matches or (lambda setting, fit, model: _fit_matches(setting_name, setting, fit,
+                                                                   model))
     value = step.value or {}
     returned = value.get("runs") or []
     builder = value.get("builder") or {}
@@ -173,7 +179,7 @@ def build_experiment(step, setting_name, settings, data, *, epochs, label):
         if index is not None:
             run.history = returned[index].get("history")
         candidates = [i for i, fit in enumerate(fits) if i not in used_fits
-                      and _fit_matches(setting_name, setting, fit, models[fit["model"]])]
+                      and matches(setting, fit, models[fit["model"]])]
         fit_index = candidates[0] if len(candidates) == 1 else None
         if fit_index is None and index is not None and index < len(fits) and index not in used_fits:
             fit_index = index

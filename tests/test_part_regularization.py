@@ -182,6 +182,28 @@ def test_rows_given_holds_each_run_to_the_subset():
     assert not part.rows_given(run("baseline", *doubled), x, y)
 
 
+def test_each_run_pairs_with_its_own_fit_in_any_order():
+    """Does each run name match exactly one of the six fits the reference makes, whatever
+    order they were made in (its model's options, its EarlyStopping, its doubled rows)?"""
+    plain = {"l2": 0.0, "dropout": 0.0, "learning_rate": 0.01}
+    rows = [part.SUBSET_ROWS, 784]
+    records = {
+        "baseline": ({"x_shape": rows}, plain),
+        "l2": ({"x_shape": rows}, {**plain, "l2": 0.001}),
+        "dropout": ({"x_shape": rows}, {**plain, "dropout": 0.7}),
+        "early_stopping": ({"x_shape": rows, "early_stopping": {"class": "EarlyStopping"}}, plain),
+        "schedule": ({"x_shape": rows},
+                     {**plain, "learning_rate": {"schedule": "ExponentialDecay"}}),
+        "augmented": ({"x_shape": [2 * part.SUBSET_ROWS, 784]}, plain),
+    }
+    for name in part.RUN_NAMES:
+        assert [other for other, (fit, model) in reversed(records.items())
+                if part.run_matches(name, fit, model)] == [name]
+    # a run given two remedies matches none: it takes its returned position instead
+    fit, model = {"x_shape": rows}, {**plain, "l2": 0.001, "dropout": 0.7}
+    assert not any(part.run_matches(name, fit, model) for name in part.RUN_NAMES)
+
+
 # ---------------------------------------------------------------------- early stopping
 
 def _early_stopped(val_losses, restore=True, monitor="val_loss"):

@@ -1,4 +1,4 @@
-"""Part 10: fighting overfitting and tuning the schedule (``regularization.py``).
+"""Part 11: fighting overfitting and tuning the schedule (``regularization.py``).
 
 Steps, each calling student code with the grader's own inputs:
 
@@ -268,6 +268,25 @@ def rows_given(run, x_given, y_given):
         bool(np.allclose(x[:rows], x_given, atol=1e-6)) and np.array_equal(y[:rows], y_given)
 
 
+def run_traits(fit, model):
+    """What sets a fit apart among the experiment's runs, from its records: the options its
+    model was built with, its EarlyStopping, and more training rows than the subset."""
+    rows = (fit.get("x_shape") or [None])[0]
+    return {"l2": model.get("l2") not in (0, 0.0, None),
+            "dropout": model.get("dropout") not in (0, 0.0, None),
+            "early_stopping": fit.get("early_stopping") is not None,
+            "schedule": isinstance(model.get("learning_rate"), dict),
+            "augmented": isinstance(rows, int) and rows > SUBSET_ROWS}
+
+
+def run_matches(name, fit, model):
+    """Is this fit the run ``name`` (it has that run's trait and no other; the baseline
+    none)? Pairs each returned history with its fit whatever order the runs trained in."""
+    traits = run_traits(fit, model)
+    return not any(value for trait, value in traits.items() if trait != name) and \
+        (name == "baseline" or traits[name])
+
+
 def build_experiment(step, profile, data):
     """The experiment as the grader reads it: one run per name, trained on the subset.
 
@@ -277,7 +296,7 @@ def build_experiment(step, profile, data):
     shared experiment checks hold every run to this part's training set."""
     from grader import runs  # trusted side only (its log reader must not load in a part)
     experiment = runs.build_experiment(step, "run", RUN_NAMES, data, epochs=EXPERIMENT["epochs"],
-                                       label="the {} run".format)
+                                       label="the {} run".format, matches=run_matches)
     x_given, y_given = subset(data)
     for run in experiment.runs:
         if run.fit is not None:

@@ -488,7 +488,7 @@ def test_early_stopping_stops(regularization_experiment, regularization_subset, 
 def _cross_entropy(weights, x, y):
     probabilities = evaluate.predict_proba(weights, x)
     picked = np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1.0 - 1e-7)
-    return float(-np.mean(np.log(picked)))
+    return -float(np.log(picked).mean())
 
 
 @test_case(name="11.15 early stopping keeps the weights of the best validation epoch",
