@@ -84,6 +84,10 @@ SPELLED_OUT = '''    del runs
             "augmented": fit("augmented", x_augmented, y_augmented)}
 '''
 
+TRAINING_LOOP = "    for name, (options, (x, y), callbacks) in runs.items():"
+RETURNED = ("                           for key, values in history.history.items()}\n"
+            "    return histories\n")
+
 VARIANTS = (
     Variant("regularization_functional_api_l1_l2",
             "build_regularized_model with the functional API and keras.regularizers.l1_l2(l1=0, "
@@ -96,4 +100,10 @@ VARIANTS = (
             "each run written out, History objects returned, EarlyStopping(mode='min', "
             "min_delta=0.0) and ExponentialDecay built in place",
             ((M, EXPERIMENT, SPELLED_OUT),)),
+    Variant("regularization_runs_trained_in_reverse",
+            "the runs train in reverse order and are returned in the documented order (each "
+            "history pairs with its own fit by the run's traits, not by position)",
+            ((M, TRAINING_LOOP, TRAINING_LOOP.replace("runs.items()", "reversed(runs.items())")),
+             (M, RETURNED, RETURNED.replace("return histories",
+                                            "return {name: histories[name] for name in runs}")))),
 )
