@@ -8,6 +8,11 @@ activation was written (``Dense(250, activation="sigmoid")``, ``Dense(250)`` fol
 (``from_logits=True`` is a mistake only on a model that already ends in softmax). A call
 of ``build_model`` that raised fails the tests that need its model: nothing could be
 checked, and no point is given for work that could not be checked.
+
+The public 2.8 and 2.9 judge what the docstrings show (names in any case; the
+``input_scale=1/255`` example), so the self-check catches those mistakes; the hidden 2.5 and
+2.7 judge the same and more (every name at another learning rate; no Rescaling without
+``input_scale``).
 """
 
 import math
@@ -95,6 +100,18 @@ def test_optimizer_arguments(build_default, build_custom):
               "pass learning_rate to the optimizer's constructor")
 
 
+def _check_mixed_case(build_mixed_case):
+    check_step(build_mixed_case)
+    for name, expected in MIXED_CASE_CLASSES.items():
+        entry = build_mixed_case.value.get(name) or {}
+        check(entry.get("ok"), f"build_model(optimizer={name!r}) to work (names in any case, "
+              "as the docstring says)", (entry.get("error") or {}).get("summary", "an error"),
+              "compare the name in lower case: name.lower()")
+        found = entry.get("optimizer") or {}
+        check(found.get("class_name") == expected, f"optimizer={name!r} -> {expected}",
+              f"{found.get('class_name')}", "compare the name in lower case: name.lower()")
+
+
 @test_case(name="2.6 an unknown optimizer name raises ValueError listing the valid names",
            points=3, hidden=False)
 def test_unknown_optimizer(build_unknown_optimizer):
@@ -109,3 +126,25 @@ def test_unknown_optimizer(build_unknown_optimizer):
     check(len(listed) == len(OPTIMIZER_CLASSES), "the message to list every valid name "
           f"({', '.join(OPTIMIZER_CLASSES)})", f"{outcome['message']!r}",
           "include the valid names in the error message")
+
+
+def _check_rescaling_first(build_scaled):
+    check_step(build_scaled)
+    layers = build_scaled.value["layers"]
+    check(bool(layers) and layers[0]["class_name"] == "Rescaling"
+          and math.isclose(layers[0]["scale"] or 0, 1 / 255, rel_tol=1e-5),
+          "build_model(input_scale=1/255) to start with Rescaling(1/255)",
+          f"first layer {layers[0]['class_name'] if layers else None}",
+          "append keras.layers.Rescaling(input_scale) before the Dense layers")
+
+
+@test_case(name="2.8 optimizer names work in any case ('Adam', 'NADAM', ...), as the docstring "
+                "says", points=1, hidden=False)
+def test_mixed_case_names(build_mixed_case):
+    _check_mixed_case(build_mixed_case)
+
+
+@test_case(name="2.9 the docstring's example: build_model(input_scale=1/255) starts with "
+                "Rescaling(1/255)", points=1, hidden=False)
+def test_input_scale_example(build_scaled):
+    _check_rescaling_first(build_scaled)

@@ -3,6 +3,9 @@
 best_setting: each mistake costs its own test. 5.8 judges the last-epoch rule (one case's
 best epoch is not its last) and is the one test that asks for the key alone; 5.9 judges
 the other rules on the key best_setting chose, also when it returned a (key, history) pair.
+The public 5.10 judges the two rules its docstring states most plainly (lower is better for
+a loss; empty results raise ValueError), so the self-check catches them; 5.9 judges them
+too, with NaN and ties.
 """
 
 from otter.test_files import test_case
@@ -88,3 +91,23 @@ def test_best_setting_accuracy(best_setting_answers):
           "peaked at 0.9 in its first epoch)", repr(found),
           "compare the value of the metric at the LAST epoch (history[metric][-1]), not each "
           "run's best epoch")
+
+
+def _check_loss_direction(best_setting_answers):
+    found = answer(best_setting_answers, 1, pair_key=True)
+    check(found == "adam", "'adam' for metric='val_loss' (lowest final loss 0.4)", repr(found),
+          "for metrics containing 'loss', lower is better")
+
+
+def _check_empty_raises(best_setting_answers):
+    empty = best_setting_answers.value["empty"]
+    check(empty.get("is_value_error"), "best_setting({}) to raise ValueError",
+          empty.get("raised") or "no error", "raise ValueError for empty results")
+
+
+@test_case(name="5.10 best_setting as its docstring says: lower is better for a loss, empty "
+                "results raise ValueError", points=1, hidden=False)
+def test_best_setting_docstring(best_setting_answers):
+    check_step(best_setting_answers)
+    _check_loss_direction(best_setting_answers)
+    _check_empty_raises(best_setting_answers)

@@ -10,7 +10,8 @@ Each mistake costs its own tests: 7.1/7.6 judge ``forward``, 7.7 ``sparse_cross_
 (on the grader's probabilities, not the student's), 7.8 ``softmax`` on extreme logits,
 7.2/7.3/7.9 ``backward`` (7.3 against finite differences of the student's own forward and
 loss, 7.9 against the grader's gradients), 7.4 ``gradient_step`` (on made-up gradients),
-7.10 the two together, 7.5 the imports (NumPy only), 7.11-7.12 the answers. A gradient
+7.10 the two together, 7.5 the imports (NumPy only), 7.11-7.12 the answers. 7.8 is public: it
+is the softmax docstring's own example, which the self-check must catch. A gradient
 that cannot be compared (a missing name, a wrong shape) fails the tests that compare it.
 """
 
@@ -201,3 +202,20 @@ def test_no_autodiff(sources, backprop_gradients):
     check(not used, "backprop.py to use NumPy only", f"{', '.join(used)}",
           "write the chain rule yourself with NumPy; use tf.GradientTape only outside "
           "backprop.py, to check your results")
+
+
+@test_case(name="7.8 softmax stays finite for large logits (the docstring's [1000, 0, -1000])",
+           points=1, hidden=False)
+def test_softmax_stable(backprop_softmax_rows):
+    check_step(backprop_softmax_rows)
+    logits = np.array(EXTREME_LOGITS, dtype=np.float64)
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected = exps / exps.sum(axis=1, keepdims=True)
+    found = backprop_softmax_rows.arrays.get("probabilities")
+    check(found is not None and found.shape == expected.shape,
+          f"probabilities of shape {expected.shape}", "another shape", "one row per row of logits")
+    check(bool(np.all(np.isfinite(found))), "finite probabilities for logits such as "
+          "[1000, 0, -1000]", "NaN or inf (np.exp(1000) overflows)",
+          "subtract each row's maximum from its logits before np.exp: the result is the same")
+    check(np.allclose(found, expected, atol=1e-9), "[1, 0, 0] for the logits [1000, 0, -1000]",
+          f"{np.round(found[0], 4).tolist()}", "softmax of a row: exp(z - max(z)) / sum")

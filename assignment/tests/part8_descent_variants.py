@@ -11,6 +11,10 @@ other run tests judge what they can on the rows there are (8.3 the batch path's 
 the losses, 8.7 the seeding, 8.8 which example each stochastic update used, recovered from
 its step: for one example the step is proportional to (x_i, 1)). 8.9 judges the grid's
 layout and 8.10 its values (in either layout).
+
+The public 8.13 judges the batch run's first update (the docstring's update rule with the
+mean gradient; 8.3 the whole path), and 8.4 is public (the docstring says what losses[k]
+is), so the self-check catches the mistakes a student can see in the docstring.
 """
 
 import math
@@ -110,6 +114,62 @@ def _step_hint(found_step, expected_step, batch_size):
             "example once")
 
 
+def _check_batch_path(descent_variant_runs, profile, updates=None):
+    """The batch run's path against the grader's own, over its first ``updates`` updates
+    (None: every epoch)."""
+    check_step(descent_variant_runs)
+    x, y = line_problem(profile.seed)
+    setting = run_settings(profile.seed)["batch"]
+    path, _ = _run(descent_variant_runs, "batch")
+    check(_points(path) is not None, "a path of (w, b) rows (see 8.1)", f"shape {path.shape}")
+    rate = setting["learning_rate"]
+    w, b = setting["start"]
+    expected = [(w, b)]
+    with np.errstate(all="ignore"):
+        for _ in range(min(len(path) - 1, setting["epochs"] if updates is None else updates)):
+            residuals = (w * x + b) - y  # the docstring's update on the whole data set
+            w, b = w - rate * 2.0 * np.mean(residuals * x), b - rate * 2.0 * np.mean(residuals)
+            expected.append((w, b))
+    expected = np.array(expected)
+    rows = min(len(path), len(expected))
+    close = np.all(np.isclose(path[:rows], expected[:rows], rtol=1e-6, atol=1e-9), axis=1)
+    if close.all():
+        return
+    k = int(np.argmin(close))
+    if k == 0:
+        hint = "start at start=(w0, b0)"
+    else:
+        hint = _step_hint(path[k] - path[k - 1], expected[k] - expected[k - 1], len(x))
+    check(False, f"(w, b) = {_pair(expected[k])} after update {k} of the batch run "
+                 f"(learning rate {rate}, starting at {_pair(expected[0])})",
+          _pair(path[k]), hint)
+
+
+@test_case(name="8.4 losses[k] is the whole data set's loss after update k", points=1, hidden=False)
+def test_losses_after_update(descent_variant_runs, profile):
+    check_step(descent_variant_runs)
+    x, y = line_problem(profile.seed)
+    settings = run_settings(profile.seed)
+    for run_name in VARIANTS:
+        path, losses = _run(descent_variant_runs, run_name)
+        check(_points(path) is not None and losses.ndim == 1,
+              "a path of (w, b) rows and a 1-D array of losses (see 8.1)",
+              f"shapes {path.shape} and {losses.shape}")
+        rows = min(len(losses), len(path) - 1)
+        after = _loss_at(x, y, path[1:rows + 1])
+        if _same(losses[:rows], after):
+            continue
+        if _same(losses[:rows], _loss_at(x, y, path[:rows])):
+            hint = "record the loss after the update, at the new (w, b), not before it"
+        else:
+            hint = ("compute mean((w * x + b - y) ** 2) over the whole data set (x, y), not "
+                    "over the batch, at the (w, b) the update reached")
+        k = int(np.argmin(np.isclose(losses[:rows], after, rtol=1e-6, atol=1e-9, equal_nan=True)))
+        check(False, f"losses[{k}] = {after[k]:.6g} for the {_described(run_name, settings[run_name])}: "
+                     f"the loss of the whole data set at path[{k + 1}] = {_pair(path[k + 1])}",
+              f"{losses[k]:.6g}", hint)
+
+
 #: How far each run may end from the least-squares minimum (the reference over 50 seeds:
 #: at most 0.0005 for the batch run, 0.10 stochastic, 0.12 mini-batch).
 TOLERANCE = {"batch": 0.1, "stochastic": 0.3, "mini_batch": 0.3}
@@ -172,3 +232,9 @@ def test_grid_layout(landscape_grid_losses):
     check(grid.shape == expected, f"shape {expected} for {len(GRID_B)} b values and "
           f"{len(GRID_W)} w values", f"shape {grid.shape}",
           hint + (" (yours is transposed)" if grid.shape == expected[::-1] else ""))
+
+
+@test_case(name="8.13 the batch run's first update is the docstring's w - learning_rate * dL/dw, "
+                "b - learning_rate * dL/db", points=1, hidden=False)
+def test_first_batch_update(descent_variant_runs, profile):
+    _check_batch_path(descent_variant_runs, profile, updates=1)

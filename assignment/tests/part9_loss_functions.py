@@ -7,6 +7,9 @@ call, even at probabilities of 0 and 1 and logits of +-1000); 9.1 and 9.4-9.7 ju
 values, one function (and input kind) each; 9.8-9.9 the gradients of ``logit_gradients``;
 9.10-9.11 the two answers. A failed value names the mistake it looks like (a sum instead
 of a mean, swapped terms, logits taken for probabilities...).
+The docstrings' examples (``EXAMPLES``) are among the cases; the public 9.12 judges them
+(and 9.1 and 9.8 the examples of their functions), so the self-check catches every mistake
+an example in a docstring shows.
 
 ``losses.py`` must compute with NumPy: a submission that imports TensorFlow, Keras,
 PyTorch or JAX there earns none of the computed values (9.1-9.9).
@@ -20,7 +23,8 @@ from otter.test_files import test_case
 
 from grader.checks import check, check_step, fail, shown
 from grader.choices import choice as _answer
-from grader.parts.loss_functions import BCE_CASES, GRADIENT_CASES, MSE_CASES, SCCE_CASES
+from grader.parts.loss_functions import (BCE_CASES, EXAMPLES, GRADIENT_CASES, MSE_CASES,
+                                         SCCE_CASES)
 
 OK_FORMAT = False
 name = "Part 9: loss functions"
@@ -56,6 +60,11 @@ def _numpy_only(sources):
                      f"{module!r} on line {node.lineno}",
                      "write the formulas with NumPy (np.log, np.exp, np.clip...) instead of "
                      "calling a deep-learning library")
+
+
+def _example(case):
+    """Is ``case`` one of the docstrings' examples (``EXAMPLES``)?"""
+    return any(case in examples for examples in EXAMPLES.values())
 
 
 def _call(function, case):
@@ -173,6 +182,105 @@ def test_finite_at_extremes(binary_ce_values, sparse_ce_values, sources):
                 _number(function, case, output)
 
 
+def _judge_bce_probabilities(case, output):
+    y = np.array(case[0], dtype=np.float64)
+    p = np.minimum(np.maximum(np.array(case[1], dtype=np.float64), 1e-7), 1.0 - 1e-7)
+    log_likelihood = y * np.log(p) + (1.0 - y) * np.log1p(-p)
+    swapped = (1.0 - y) * np.log(p) + y * np.log1p(-p)
+    p32 = np.clip(np.array(case[1], dtype=np.float32), np.float32(1e-7), np.float32(1 - 1e-7))
+    in_float32 = y * np.log(p32.astype(np.float64)) + (1.0 - y) * np.log(
+        (np.float32(1) - p32).astype(np.float64))
+    mistakes = [(SUM_NOT_MEAN, -float(log_likelihood.sum())),
+                ("compute in float64: in float32, 1 - 1e-7 rounds to 0.99999988 and the "
+                 "loss at p = 1 comes out as 15.9 instead of 16.1", -float(in_float32.mean())),
+                ("the terms are swapped: y * log(p) is the label-1 term and "
+                 "(1 - y) * log(1 - p) the label-0 term", -float(swapped.mean())),
+                ("cross-entropy is MINUS the mean log-likelihood: mind the sign",
+                 float(log_likelihood.mean()))]
+    if y.ndim == 2:
+        mistakes.append(("Keras averages over the last axis too (each example's "
+                         "outputs), not only over the batch",
+                         -float(log_likelihood.sum(axis=1).mean())))
+    _judge("binary_crossentropy", case, output, -float(log_likelihood.mean()), mistakes,
+           "with y_pred as probabilities (from_logits=False, the default): clip them "
+           "into [EPSILON, 1 - EPSILON] (EPSILON = 1e-7, as Keras), then "
+           "-(y * log(p) + (1 - y) * log(1 - p)), averaged")
+
+
+def _judge_bce_logits(case, output):
+    y = np.array(case[0], dtype=np.float64)
+    z = np.array(case[1], dtype=np.float64)
+    per_entry = np.logaddexp(0.0, z) - y * z
+    # the usual mistakes, for the hint
+    as_probabilities = np.minimum(np.maximum(z, 1e-7), 1.0 - 1e-7)
+    ignored = -(y * np.log(as_probabilities) + (1.0 - y) * np.log1p(-as_probabilities))
+    with np.errstate(over="ignore"):
+        sigmoid = np.minimum(np.maximum(1.0 / (1.0 + np.exp(-z)), 1e-7), 1.0 - 1e-7)
+    through_sigmoid = -(y * np.log(sigmoid) + (1.0 - y) * np.log1p(-sigmoid))
+    swapped = np.logaddexp(0.0, z) - (1.0 - y) * z
+    mistakes = []
+    if _close(float(through_sigmoid.mean()), float(ignored.mean())):
+        # at +-1000 (the docstring's example) the two mistakes give the same number
+        mistakes.append(("the logits were clipped into [1e-7, 1 - 1e-7]: either taken as "
+                         "probabilities (from_logits=True means y_pred holds logits, not "
+                         "probabilities) or put through a clipped sigmoid (a clipped sigmoid "
+                         "loses the loss beyond -log(1e-7) = 16.1); compute the loss from z "
+                         "directly, stably: max(z, 0) - z * y + log(1 + exp(-|z|))",
+                         float(ignored.mean())))
+    mistakes += [("a clipped sigmoid loses the loss beyond -log(1e-7) = 16.1: compute the "
+                 "loss from the logits directly, stably, e.g. "
+                 "max(z, 0) - z * y + log(1 + exp(-|z|))", float(through_sigmoid.mean())),
+                ("from_logits=True means y_pred holds logits, not probabilities: the "
+                 "logits were clipped as if they were probabilities", float(ignored.mean())),
+                (SUM_NOT_MEAN, float(per_entry.sum())),
+                ("the terms are swapped: with p = sigmoid(z), y goes with log(p) and "
+                 "1 - y with log(1 - p)", float(swapped.mean()))]
+    _judge("binary_crossentropy", case, output, float(per_entry.mean()), mistakes,
+           "with from_logits=True: p = sigmoid(z), computed stably from z (exact for "
+           "z = +-1000), then the same cross-entropy, averaged")
+
+
+def _judge_scce_probabilities(case, output):
+    labels = np.array(case[0], dtype=np.int64)
+    rows = np.arange(labels.size)
+    # Keras: the log of the clipped probabilities, renormalised by a log-softmax.
+    log_p = np.log(np.minimum(np.maximum(np.array(case[1], dtype=np.float64), 1e-7),
+                              1.0 - 1e-7))
+    log_p = log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    picked = log_p[rows, labels]
+    mistakes = [(SUM_NOT_MEAN, -float(picked.sum())),
+                ("take -log of the probability of each example's own label, "
+                 "p[i, y_true[i]], not of the other classes", -float(log_p.mean())),
+                ("cross-entropy is MINUS the mean log-probability: mind the sign",
+                 float(picked.mean()))]
+    _judge("sparse_categorical_crossentropy", case, output, -float(picked.mean()), mistakes,
+           "-log(p[i, y_true[i]]) with p clipped into [EPSILON, 1 - EPSILON] "
+           "(EPSILON = 1e-7, as Keras), averaged over the batch")
+
+
+def _judge_scce_logits(case, output):
+    labels = np.array(case[0], dtype=np.int64)
+    z = np.array(case[1], dtype=np.float64)
+    rows = np.arange(labels.size)
+    top = z.max(axis=1, keepdims=True)
+    log_softmax = z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+    losses = -log_softmax[rows, labels]
+    # the usual mistakes, for the hint
+    clipped_z = np.log(np.minimum(np.maximum(z, 1e-7), 1.0 - 1e-7))
+    clipped_z = clipped_z - np.log(np.exp(clipped_z).sum(axis=1, keepdims=True))
+    softmax = np.minimum(np.maximum(np.exp(log_softmax), 1e-7), 1.0 - 1e-7)
+    mistakes = [("from_logits=True means y_pred holds logits, not probabilities: the "
+                 "logits were clipped as if they were probabilities",
+                 -float(clipped_z[rows, labels].mean())),
+                ("a clipped softmax loses the loss beyond -log(1e-7) = 16.1: compute "
+                 "log-probabilities from the logits with the log-sum-exp trick",
+                 -float(np.log(softmax[rows, labels]).mean())),
+                (SUM_NOT_MEAN, float(losses.sum()))]
+    _judge("sparse_categorical_crossentropy", case, output, float(losses.mean()), mistakes,
+           "with from_logits=True: log p = z - m - log(sum(exp(z - m))) with m each row's "
+           "maximum (the log-sum-exp trick), then -log p[i, y_true[i]], averaged")
+
+
 def _gradient(output, key, k, case):
     """The gradient ``key`` of one call, as a float array of shape (k,)."""
     call = f"logit_gradients({_plain(case[0])}, {case[1]})"
@@ -218,3 +326,42 @@ def test_cross_entropy_gradient(logit_gradient_values, sources):
                         [("the gradient of the loss points away from the label: "
                           "softmax(z) - one_hot(label), not the reverse", -expected)],
                         "softmax(z) minus the one-hot vector of the label")
+
+
+def _judge_mse_gradient(case, output):
+    z = np.array(case[0], dtype=np.float64)
+    k = z.size
+    values, call = _gradient(output, "mse", k, case)
+    weights = np.exp(z - z.max())
+    p = weights / weights.sum()
+    jacobian = np.diag(p) - np.outer(p, p)  # d p_i / d z_j
+    d_p = (2.0 / k) * (p - np.eye(k)[case[1]])
+    expected = jacobian.T @ d_p
+    _judge_gradient(values, expected, call, "mse",
+                    [("that is the gradient with respect to the probabilities p: the "
+                      "gradient with respect to the logits goes through the softmax, "
+                      "multiply by its Jacobian dp_i/dz_j = p_i * (delta_ij - p_j)", d_p),
+                     ("MSE is the MEAN over the k classes: divide the squared-error "
+                      "gradient by k", expected * k),
+                     ("MSE's derivative is 2 * (p - y) / k: the factor 2 is missing",
+                      expected / 2.0)],
+                    "the chain rule: dL/dz_j = sum_i dL/dp_i * p_i * (delta_ij - p_j), "
+                    "with dL/dp = 2 * (p - y) / k")
+
+
+@test_case(name="9.12 the docstrings' examples: binary_crossentropy, "
+                "sparse_categorical_crossentropy and logit_gradients' MSE gradient", points=1,
+           hidden=False)
+def test_docstring_examples(binary_ce_values, sparse_ce_values, logit_gradient_values, sources):
+    _numpy_only(sources)
+    for step, cases, judges in (
+            (binary_ce_values, BCE_CASES, (_judge_bce_probabilities, _judge_bce_logits)),
+            (sparse_ce_values, SCCE_CASES, (_judge_scce_probabilities, _judge_scce_logits))):
+        check_step(step)
+        for case, output in zip(cases, step.value["outputs"]):
+            if _example(case):
+                judges[bool(case[2])](case, output)
+    check_step(logit_gradient_values)
+    for case, output in zip(GRADIENT_CASES, logit_gradient_values.value["outputs"]):
+        if _example(case):
+            _judge_mse_gradient(case, output)
