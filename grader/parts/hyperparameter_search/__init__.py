@@ -59,9 +59,8 @@ def tuner_seed(grade_seed):
 
 def trials_expected(method):
     """Trials ``method`` must run: every combination for the grid, else its budget."""
-    if method == "grid":
-        return len(LEARNING_RATES) * len(HIDDEN_UNITS)
-    return MAX_TRIALS
+    combinations = len(LEARNING_RATES) * len(HIDDEN_UNITS)
+    return combinations if method == "grid" else MAX_TRIALS
 
 
 # ------------------------------------------------------------------------ sandbox side
