@@ -182,8 +182,10 @@ def main(solutions_dir, output, *, seeds=DEFAULT_SEEDS, every_part=False, profil
                if not _metric_owner(name, stale)}
     metrics.update({name: calibration.summarize([figures[name] for figures in per_seed
                                                  if name in figures]) for name in names})
+    # Parts this assignment file leaves out keep their figures and replays (another
+    # assignment file, e.g. TRAIN_GRADER_ASSIGNMENT, may still use them).
     replays = {name: files for name, files in (previous.get("replays") or {}).items()
-               if name in calibrated_parts() and name not in stale}
+               if name not in stale}
     replay_dir = Path(output).resolve().parent / "replay_cache"
     keep = {file for files in replays.values() for file in files}
     for old in replay_dir.glob("*.json"):
@@ -199,8 +201,10 @@ def main(solutions_dir, output, *, seeds=DEFAULT_SEEDS, every_part=False, profil
         "versions": versions(),
         "seeds": list(seeds),
         "metrics": metrics,
-        "parts": {name: fingerprint(part, solutions_dir, profile, dataset.sha256, seeds)
-                  for name, part in calibrated_parts().items()},
+        "parts": {**{name: digest for name, digest in (previous.get("parts") or {}).items()
+                     if name not in calibrated_parts()},
+                  **{name: fingerprint(part, solutions_dir, profile, dataset.sha256, seeds)
+                     for name, part in calibrated_parts().items()}},
         "replays": replays,
     }
     if {k: v for k, v in previous.items() if k != "date"} == document:

@@ -147,7 +147,7 @@ CASES = ((0.01, ((1.0, -2.0), (3.0,))), (0.5, ((0.0,),)), (2.0, ((1.5,), (-0.5, 
 
 
 def step_penalty_values(ctx):
-    l2_penalty = ctx.module("regularization").l2_penalty
+    l2_penalty = ctx.module("penalty").l2_penalty
     outputs = [float(l2_penalty([np.array(w) for w in weights], lam)) for lam, weights in CASES]
     return {"outputs": outputs}, {}
 
@@ -159,7 +159,7 @@ def _one_per_case(value, arrays, inputs):
     return None
 
 
-PART = Part(title="weight decay", graded_modules=("regularization",),
+PART = Part(title="weight decay", graded_modules=("penalty",),
             steps=(step_penalty_values,), record_checks={"penalty_values": _one_per_case})
 '''
 
@@ -217,23 +217,23 @@ def test_recipe_add_a_part(tmp_path):
     of grader/assignment.toml: the reference earns its points, the skeleton none, and the
     student bundle gets its skeleton and its public tests only."""
     copy = copy_repository(tmp_path / "repo")
-    folder = copy / "grader" / "parts" / "regularization"
+    folder = copy / "grader" / "parts" / "weight_decay"
     folder.mkdir()
     (folder / "__init__.py").write_text(PART_DECLARATION)
     (folder / "tests.py").write_text(PART_TESTS)
-    (copy / "solutions" / "regularization.py").write_text(PART_SOLUTION)
-    edit(copy / "grader" / "assignment.toml", "concepts = {}\n", "concepts = {}\nregularization = {}\n")
-    graded = grade(copy, copy / "solutions", ["regularization"])
+    (copy / "solutions" / "penalty.py").write_text(PART_SOLUTION)
+    edit(copy / "grader" / "assignment.toml", "concepts = {}\n", "concepts = {}\nweight_decay = {}\n")
+    graded = grade(copy, copy / "solutions", ["weight_decay"])
     assert graded["failed"] == {} and graded["score"] == graded["max_score"] == 3
-    empty = grade(copy, skeleton(copy, tmp_path / "skeleton"), ["regularization"])
+    empty = grade(copy, skeleton(copy, tmp_path / "skeleton"), ["weight_decay"])
     assert empty["score"] == 0 and "not implemented yet" in " ".join(empty["failed"].values())
     built = run(copy, "-m", "grader", "release", "--no-grade", "--out", str(tmp_path / "dist"))
     assert built.returncode == 0, built.stderr[-2000:]
     student = tmp_path / "dist" / "student"
-    assert "l2_penalty" in (student / "regularization.py").read_text()
-    public = (copy / "assignment" / "tests" / "part7_regularization.py").read_text()
+    assert "l2_penalty" in (student / "penalty.py").read_text()
+    public = (copy / "assignment" / "tests" / "part7_weight_decay.py").read_text()
     assert "7.1" in public and "7.2" not in public
-    assert "7.2" not in (student / "grader" / "parts" / "regularization" / "tests.py").read_text()
+    assert "7.2" not in (student / "grader" / "parts" / "weight_decay" / "tests.py").read_text()
 
 
 #: The data recipe: smaller splits and fewer epochs (cheap enough to calibrate in a test).
