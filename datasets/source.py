@@ -151,8 +151,8 @@ def split(dataset, *, n_train, n_val, n_test, seed):
         if int(size) != size or size < 0:
             raise ValueError(f"n_{name} must be a non-negative integer, got {size!r}")
     k = len(dataset.class_names)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(k)              # which classes receive the odd extra rows
+    shuffler = np.random.default_rng(seed)
+    order = shuffler.permutation(k)              # which classes receive the odd extra rows
     quotas, start = {}, 0
     for name, size in sizes.items():
         quotas[name] = np.empty(k, dtype=np.int64)
@@ -169,13 +169,13 @@ def split(dataset, *, n_train, n_val, n_test, seed):
             f"({k} classes, {len(dataset.y)} rows in all) but it has {counts[c]}")
     parts = {name: [] for name in sizes}
     for c in range(k):
-        rows = rng.permutation(np.flatnonzero(dataset.y == c))
+        rows = shuffler.permutation(np.flatnonzero(dataset.y == c))
         taken = 0
         for name in sizes:
             parts[name].append(rows[taken:taken + quotas[name][c]])
             taken += quotas[name][c]
     result = {}
     for name in sizes:
-        rows = rng.permutation(np.concatenate(parts[name]))
+        rows = shuffler.permutation(np.concatenate(parts[name]))
         result[name] = (dataset.x[rows], dataset.y[rows])
     return result

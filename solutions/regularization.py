@@ -162,7 +162,7 @@ def augment_drawings(images, seed):
         A new array: row ``i`` is ``images[i]`` shifted. Values stay within the input's range.
     """
     # BEGIN SOLUTION
-    rng = np.random.default_rng(seed)
+    shifts_rng = np.random.default_rng(seed)
     n = len(images)
     square = np.asarray(images).reshape(n, IMAGE_SIDE, IMAGE_SIDE)
     padded = np.pad(square, ((0, 0), (MAX_SHIFT, MAX_SHIFT), (MAX_SHIFT, MAX_SHIFT)))
@@ -170,7 +170,7 @@ def augment_drawings(images, seed):
     for i in range(n):
         dy, dx = 0, 0
         while dy == 0 and dx == 0:
-            dy, dx = rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2)
+            dy, dx = shifts_rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2)
         top, left = MAX_SHIFT - dy, MAX_SHIFT - dx
         shifted[i] = padded[i, top:top + IMAGE_SIDE, left:left + IMAGE_SIDE]
     return shifted.reshape(n, IMAGE_SIDE * IMAGE_SIDE).astype(np.asarray(images).dtype)

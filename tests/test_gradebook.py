@@ -189,7 +189,7 @@ for _folder in ("/tmp", "/var/tmp", "/dev/shm"):
     _os.chmod(_os.path.join(_folder, "gradebook-note-{token}"), 0o666)
 '''
 WRITER_CHECK = '''    notes = _glob.glob("/*/gradebook-note-{token}") + _glob.glob("/*/*/gradebook-note-{token}")
-    if len(notes) != 3:
+    if len(notes) < 3:
         return -1  # the writer could not write its notes: then this test proves nothing
     return math.ceil(n_samples / batch_size)'''
 READER_CHECK = '''    import glob

@@ -29,7 +29,7 @@ SHIFTS = '''    shifted = np.empty_like(square)
     for i in range(n):
         dy, dx = 0, 0
         while dy == 0 and dx == 0:
-            dy, dx = rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2)
+            dy, dx = shifts_rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2)
         top, left = MAX_SHIFT - dy, MAX_SHIFT - dx
         shifted[i] = padded[i, top:top + IMAGE_SIDE, left:left + IMAGE_SIDE]
 '''
@@ -37,7 +37,7 @@ ROLLED = '''    shifted = np.empty_like(square)
     for i in range(n):
         dy, dx = 0, 0
         while dy == 0 and dx == 0:
-            dy, dx = rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2)
+            dy, dx = shifts_rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2)
         moved = np.roll(square[i], (int(dy), int(dx)), axis=(0, 1))
         # blank the band that wrapped around
         if dy > 0:
