@@ -68,7 +68,7 @@ def build_search_model(n_classes=10, *, learning_rate=0.001, hidden_units=250,
         keras.layers.Dense(int(n_classes), activation="softmax", name="output"),
     ], name="mlp")
     model.compile(optimizer=optimizers[str(optimizer).lower()](learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  metrics=["accuracy"], loss="sparse_categorical_crossentropy")
     return model
 
 
@@ -202,7 +202,7 @@ def run_search(method, x_train, y_train, x_val, y_val, directory, *,
         ran, each as :func:`trial_record` returns it; ``"best"`` is the trial with the
         highest ``val_accuracy``.
     """
-    n_classes = int(max(np.max(y_train), np.max(y_val))) + 1
+    n_classes = 1 + int(max(np.max(y_train), np.max(y_val)))
     # YOUR CODE HERE
     raise NotImplementedError("run_search: not implemented yet (see its docstring)")
 
