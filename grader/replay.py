@@ -111,6 +111,12 @@ def _number(value, what, *, low, high, integer=False):
     return int(value) if integer else float(value)
 
 
+def _flag(value, what):
+    if not isinstance(value, bool):
+        raise NotReplayable(f"{what}={value!r}")
+    return value
+
+
 def job_for(experiment, run, step_arrays, data, profile, replay_context):
     """The replay job of ``run``'s claimed training: its model built as recorded, then
     every fit that model had up to and including the run's own (a model trained twice
@@ -130,10 +136,8 @@ def job_for(experiment, run, step_arrays, data, profile, replay_context):
                                 high=MAX_HIDDEN_UNITS, integer=True),
         "l2": _number(model.get("l2", 0.0), "l2", low=0.0, high=10.0),
         "dropout": _number(model.get("dropout", 0.0), "dropout", low=0.0, high=0.95),
-        "batch_norm": model.get("batch_norm", False),
+        "batch_norm": _flag(model.get("batch_norm", False), "batch_norm"),
     }
-    if not isinstance(key_model["batch_norm"], bool):
-        raise NotReplayable(f"batch_norm={key_model['batch_norm']!r}")
     chain = [fit for index, fit in enumerate(experiment.fits)
              if fit.get("model") == run.fit.get("model") and index <= run.fit_index]
     known = known_arrays(data)
@@ -166,10 +170,7 @@ def _learning_rate(value):
     for field, (low, high) in SCHEDULES[name].items():
         record[field] = _number(value.get(field), field, low=low, high=high,
                                 integer=field == "decay_steps")
-    staircase = value.get("staircase", False)
-    if not isinstance(staircase, bool):
-        raise NotReplayable(f"staircase={staircase!r}")
-    record["staircase"] = staircase
+    record["staircase"] = _flag(value.get("staircase", False), "staircase")
     return record
 
 
@@ -182,9 +183,7 @@ def _early_stopping(value):
     monitor, mode = value.get("monitor"), value.get("mode")
     if monitor not in EARLY_STOPPING_MONITORS or mode not in ("auto", "min", "max"):
         raise NotReplayable(f"EarlyStopping(monitor={monitor!r}, mode={mode!r})")
-    restore = value.get("restore_best_weights")
-    if not isinstance(restore, bool):
-        raise NotReplayable(f"restore_best_weights={restore!r}")
+    restore = _flag(value.get("restore_best_weights"), "restore_best_weights")
     baseline = value.get("baseline")
     return {"monitor": monitor, "mode": mode, "restore_best_weights": restore,
             "patience": _number(value.get("patience"), "patience", low=0, high=MAX_EPOCHS,
