@@ -24,7 +24,8 @@ from grader import experiment_checks as ex
 from grader.checks import check, check_at_least, check_step, fail, shown
 from grader.choices import choice as _answer
 from grader.parts.regularization import (EXPERIMENT, MODEL_CASES, SCHEDULE_ARGUMENTS,
-                                         SCHEDULE_STEPS, SUBSET_ROWS, final_gap)
+                                         SCHEDULE_STEPS, SUBSET_ROWS, final_gap,
+                                         hidden_weight_ratio)
 
 OK_FORMAT = False
 name = "Part 11: regularization"
