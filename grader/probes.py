@@ -10,6 +10,7 @@ scorer as untrusted input.
 Runs with TensorFlow imported; never imported by the trusted grading process.
 """
 
+import gc
 import importlib
 import json
 import math
@@ -310,6 +311,7 @@ class RecordingBuilder:
                                   validation_data=validation_data, shuffle=shuffle, **other)
             record["iterations_after"] = int(model.optimizer.iterations.numpy())
             record["weights"] = [np.array(w) for w in model.get_weights()]
+            gc.collect()  # earlier runs' models (a model and its recording fit are a cycle)
             return result
 
         object.__setattr__(model, "fit", recording_fit)
@@ -474,3 +476,5 @@ def run_part(part, data, request):
         except BaseException as error:
             _write_json(path + ".json", {"ok": False,
                                          "error": student_traceback(error, ctx.submission_dir)})
+        value = arrays = None
+        gc.collect()  # the step's models, before the next step builds its own

@@ -117,10 +117,13 @@ def _flag(value, what):
     return value
 
 
-def job_for(experiment, run, step_arrays, data, profile, replay_context):
+def job_for(experiment, run, step_arrays, data, profile, replay_context, known=None):
     """The replay job of ``run``'s claimed training: its model built as recorded, then
     every fit that model had up to and including the run's own (a model trained twice
-    is replayed twice). NotReplayable says why there is none."""
+    is replayed twice). NotReplayable says why there is none.
+
+    ``known`` is ``known_arrays(data)``, made once for all the jobs of a grade (each job
+    holds its arrays until the replay: a copy per job cost 9 MB a run)."""
     model = run.model or {}
     optimizer = str(model.get("optimizer"))
     if optimizer not in OPTIMIZERS:
@@ -140,7 +143,7 @@ def job_for(experiment, run, step_arrays, data, profile, replay_context):
     }
     chain = [fit for index, fit in enumerate(experiment.fits)
              if fit.get("model") == run.fit.get("model") and index <= run.fit_index]
-    known = known_arrays(data)
+    known = known_arrays(data) if known is None else known
     key_fits, arrays = [], {}
     for position, fit in enumerate(chain):
         key_fit, fit_arrays = _fit_key(fit, key_model["n_classes"], known, step_arrays, profile)
@@ -375,6 +378,7 @@ def verify(experiments, step_arrays, data, profile, replay_context, worker, wall
     Raises ``WorkerError`` when the replay itself failed (not the student's fault).
     """
     pending = []  # (run, job, entry or None)
+    known = known_arrays(data)
     for experiment in experiments:
         experiment.verifiable = True
         for run in experiment.runs:
@@ -382,7 +386,7 @@ def verify(experiments, step_arrays, data, profile, replay_context, worker, wall
                 continue
             try:
                 job = job_for(experiment, run, step_arrays.get(experiment.name, {}), data,
-                              profile, replay_context)
+                              profile, replay_context, known)
             except NotReplayable as problem:
                 run.replay_problem = (f"the grader cannot re-train this run to check it: {problem}"
                                       " (train with fit(x, y, batch_size=..., epochs=..., "
