@@ -259,7 +259,7 @@ def run_regularization_experiment(x_train, y_train, x_val, y_val, log_dir, *, ep
     if build_fn is None:
         build_fn = build_regularized_model
     # BEGIN SOLUTION
-    n_classes = int(max(np.max(y_train), np.max(y_val))) + 1
+    n_classes = 1 + int(max(y_train.max(), y_val.max()))
     steps_per_epoch = math.ceil(len(x_train) / batch_size)
     x_augmented, y_augmented = augmented_training_set(x_train, y_train, seed)
     early_stopping = dict(monitor="val_loss", patience=patience, restore_best_weights=True)
