@@ -143,6 +143,12 @@ def job_for(experiment, run, step_arrays, data, profile, replay_context, known=N
     }
     chain = [fit for index, fit in enumerate(experiment.fits)
              if fit.get("model") == run.fit.get("model") and index <= run.fit_index]
+    if any(fit.get("iterations_after") is None for fit in chain):
+        # The recording builder notes a fit before it runs and its result after: a fit that
+        # raised (or was stopped) trained nothing, and replaying it would only spend the
+        # grader's time on settings that may not train at all.
+        raise NotReplayable("a fit of this model did not finish in your code (it raised an "
+                            "error or was stopped), so there is no training to check")
     known = known_arrays(data) if known is None else known
     key_fits, arrays = [], {}
     for position, fit in enumerate(chain):
@@ -201,7 +207,10 @@ def _early_stopping(value):
 def _fit_key(fit, n_classes, known, step_arrays, profile):
     if fit.get("other_arguments"):
         raise NotReplayable("fit was also given " + ", ".join(map(str, fit["other_arguments"])))
-    n_rows_max = profile.n_train + profile.n_val
+    # Twice the grader's rows: an augmented training set (Part 11) is the given rows plus a
+    # moved copy of each, and at small grading data its subset is the whole training split.
+    # The rows x epochs budget of ``job_for`` bounds the replay's cost either way.
+    n_rows_max = 2 * (profile.n_train + profile.n_val)
     batch_size = fit.get("batch_size")
     key = {
         "batch_size": None if batch_size is None else
@@ -226,6 +235,11 @@ def _fit_key(fit, n_classes, known, step_arrays, profile):
     if ("x_val" in arrays) != ("y_val" in arrays):
         raise NotReplayable("validation_data without both inputs and labels")
     _check_shapes(arrays, n_classes, n_rows_max)
+    if key["validation_split"] and "x_val" not in arrays:
+        kept = math.floor(len(arrays["x"]) * (1.0 - key["validation_split"]))
+        if not 1 <= kept < len(arrays["x"]):
+            raise NotReplayable(f"validation_split={key['validation_split']:g} of "
+                                f"{len(arrays['x'])} rows leaves {kept} to train on")
     return key, arrays
 
 
@@ -357,10 +371,14 @@ def run_jobs(jobs, worker, wall_seconds):
         results = {}
         for index, job in enumerate(jobs):
             out = os.path.join(folder, "out", f"job{index}")
+            with open(out + ".json") as handle:
+                record = json.load(handle)
+            if "error" in record:  # these settings did not train in the clean process
+                results[job.digest] = {"error": str(record["error"])[:300]}
+                continue
             with np.load(out + ".npz", allow_pickle=False) as archive:
                 weights = [archive[f"w{i}"] for i in range(len(archive.files))]
-            with open(out + ".json") as handle:
-                history = json.load(handle)["history"]
+            history = record["history"]
             entry = {"history": history,
                      "probabilities": np.round(fingerprint(weights, job), 7).tolist()}
             write_cached(job, entry)
@@ -408,6 +426,10 @@ def verify(experiments, step_arrays, data, profile, replay_context, worker, wall
 def _match(pending):
     for run, job, entry in pending:
         if entry is None:
+            continue
+        if "error" in entry:
+            run.replay_problem = ("the grader could not re-train this run with the settings "
+                                  f"your fit used ({entry['error']})")
             continue
         run.replay_distance = distance(run.weights or [], entry["probabilities"], job)
         run.verified = run.replay_distance <= FINGERPRINT_TOLERANCE

@@ -182,6 +182,47 @@ def test_rows_given_holds_each_run_to_the_subset():
     assert not part.rows_given(run("baseline", *doubled), x, y)
 
 
+def test_trained_on_reads_saved_copies_and_the_graders_named_arrays():
+    """A fit given one of the grader's own arrays is recorded by name, not copied (with a
+    small grading profile the 200-row subset is the whole training split): the trusted side
+    must read it from the grader's data, or every run counts as trained on other rows."""
+    x, y = _drawings(4).astype(np.float32), np.arange(4) % 3
+    known = {"x_train_normalized": x, "y_train": y}
+    by_name = {"x": {"kind": "grader", "name": "x_train_normalized"},
+               "y": {"kind": "grader", "name": "y_train"}}
+    found = part._trained_on(by_name, {}, known)
+    assert found["x"] is x and found["y"] is y
+    saved = {"x": {"kind": "saved", "array": "fit0_x"}, "y": {"kind": "saved", "array": "fit0_y"}}
+    found = part._trained_on(saved, {"fit0_x": x[:2], "fit0_y": y[:2]}, known)
+    assert len(found["x"]) == len(found["y"]) == 2
+    assert part._trained_on({"x": {"kind": "other"}}, {}, known) == {"x": None, "y": None}
+
+
+def test_an_unshifted_augmented_copy_does_not_pass():
+    """The augmented run must train on moved copies: the rows given twice (a red-team
+    submission's "augmentation") lose 11.17 with a message that says so."""
+    x, y = _drawings(10), np.arange(10) % 3
+    passed, message = _run_case("11.17", _augmented_env(x, y, np.concatenate([x, x])))
+    assert not passed and "0% moved" in message
+    assert _run_case("11.17", _augmented_env(x, y, np.concatenate([x, _moved(x, "shift")]))) \
+        == (True, "passed")
+
+
+def _augmented_env(x, y, x_trained):
+    """An experiment of one augmented run that trained on ``x_trained`` (labels twice)."""
+    fit = {"model": 0, "epochs": part.EXPERIMENT["epochs"], "batch_size": 32,
+           "x_val": {"kind": "grader", "name": "x_val_normalized"}}
+    run = runs.Run(setting="augmented", label="the augmented run", dir_name="augmented",
+                   history={"loss": [1.0]}, fit=fit, model={"n_classes": 10}, fit_index=0,
+                   facts={"full_data": True, "steps_before": 0,
+                          "trained_on": {"x": x_trained, "y": np.concatenate([y, y])}})
+    experiment = runs.Experiment(name="regularization_experiment", setting_name="run",
+                                 runs=[run], result_error=None, returned_keys=[], n_fits=1,
+                                 n_models=1, epochs=part.EXPERIMENT["epochs"],
+                                 n_train=len(x), n_val=40)
+    return {"regularization_experiment": experiment, "regularization_subset": (x, y)}
+
+
 def test_each_run_pairs_with_its_own_fit_in_any_order():
     """Does each run name match exactly one of the six fits the reference makes, whatever
     order they were made in (its model's options, its EarlyStopping, its doubled rows)?"""

@@ -145,3 +145,49 @@ def test_training_budget_counts_rows_times_epochs(recorded, data, monkeypatch):
     lying["fits"][0]["epochs"] = replay.MAX_EPOCHS  # 240 rows x 200 epochs: over 30 000
     with pytest.raises(replay.NotReplayable, match="rows x epochs"):
         _jobs(lying, arrays, data)
+
+
+def test_a_fit_that_did_not_finish_is_not_replayed(recorded, data):
+    """A fit the part noted but that raised (no result recorded) trained nothing: it is
+    refused before any replay, so settings that cannot train never reach the clean process
+    (a red-team submission crashed the replay this way and the grade was lost)."""
+    record, arrays, _ = recorded
+    unfinished = copy.deepcopy(record)
+    del unfinished["fits"][1]["iterations_after"]
+    with pytest.raises(replay.NotReplayable, match="did not finish"):
+        _jobs(unfinished, arrays, data)[1]
+
+
+def test_a_validation_split_that_leaves_no_training_rows_is_refused(recorded, data):
+    record, arrays, _ = recorded
+    lying = copy.deepcopy(record)
+    lying["fits"][1]["validation_split"] = 0.5
+    _jobs(lying, arrays, data)  # 50 of 100 rows train: replayable
+    lying["fits"][1]["x"] = {"kind": "saved", "array": "one_row"}
+    lying["fits"][1]["y"] = {"kind": "saved", "array": "one_label"}
+    tiny = {**arrays, "one_row": arrays["fit1_x"][:1], "one_label": arrays["fit1_y"][:1]}
+    with pytest.raises(replay.NotReplayable, match="leaves 0 to train on"):
+        _jobs(lying, tiny, data)
+
+
+def test_a_job_that_fails_in_the_replay_costs_its_run_only(recorded, data, monkeypatch):
+    """An exception while re-training one job marks that job's run (its problem named), and
+    every other job of the same replay is still re-trained and verified."""
+    record, arrays, _ = recorded
+    jobs = _jobs(record, arrays, data)
+    real = replayer._replay_job
+
+    def failing_first(job, *rest):
+        if job["model"]["optimizer"] == "sgd":
+            raise ValueError("settings that do not train")
+        return real(job, *rest)
+
+    monkeypatch.setattr(replayer, "_replay_job", failing_first)
+    replayed = replay.run_jobs(jobs, InProcessWorker(data), 300)
+    assert "settings that do not train" in replayed[jobs[1].digest]["error"]
+    assert replay.distance(_weights(arrays, 0), replayed[jobs[0].digest]["probabilities"],
+                           jobs[0]) <= replay.FINGERPRINT_TOLERANCE
+    run = types.SimpleNamespace(weights=_weights(arrays, 1), replay_problem=None,
+                                verified=False)
+    replay._match([(run, jobs[1], replayed[jobs[1].digest])])
+    assert not run.verified and "could not re-train" in run.replay_problem

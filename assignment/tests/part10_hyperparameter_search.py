@@ -29,9 +29,11 @@ def test_builds_with_values(tunable_model):
     t.check_builds_with_values(tunable_model)
 
 
-@test_case(name="10.3 grid search tries every combination once", points=2, hidden=False)
-def test_grid_coverage(grid_search):
+@test_case(name="10.3 grid search tries every combination once, in GridSearch's order",
+           points=2, hidden=False)
+def test_grid_coverage(grid_search, tunable_model):
     t.check_trial_count(grid_search)
+    t.check_grid_order(grid_search, tunable_model)
 
 
 @test_case(name="10.4 random search and Bayesian optimization run max_trials trials each",

@@ -412,6 +412,13 @@ def test_experiment_logs(regularization_experiment, regularization_subset):
     ex.check_logs_match_history(experiment)
 
 
+def _validates_as_given(run):
+    """Did ``run`` validate on the grader's own (normalized) x_val, as given?"""
+    reference = (run.fit or {}).get("x_val")
+    return isinstance(reference, dict) and reference.get("kind") == "grader" and \
+        reference.get("name") == "x_val_normalized"
+
+
 def _es_run(experiment):
     run = _run(experiment, "early_stopping")
     config = _early_stopping(run.fit)

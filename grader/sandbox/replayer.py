@@ -49,28 +49,40 @@ def replay_jobs(jobs_dir, data):
     known = known_arrays(data)
     make_model = reference_model.builder(keras)
     for job in jobs:
-        model_args = dict(job["model"])
-        model_args["learning_rate"] = reference_model.learning_rate_value(
-            keras, model_args["learning_rate"])
-        keras.utils.set_random_seed(job["seed"])
-        model = make_model(**model_args)
-        for fit in job["fits"]:  # every fit the model had, in order, as the part did them
-            arrays = {role: _array(fit["arrays"].get(role), known, jobs_dir)
-                      for role in ("x", "y", "x_val", "y_val")}
-            validation = None if arrays["x_val"] is None else (arrays["x_val"], arrays["y_val"])
-            callbacks = [keras.callbacks.EarlyStopping(**fit["early_stopping"])] \
-                if fit.get("early_stopping") else None
-            keras.utils.set_random_seed(job["seed"])
-            history = model.fit(arrays["x"], arrays["y"], batch_size=fit["batch_size"],
-                                epochs=fit["epochs"], verbose=0,
-                                validation_split=fit["validation_split"],
-                                validation_data=validation, shuffle=fit["shuffle"],
-                                callbacks=callbacks)
+        try:
+            weights, values = _replay_job(job, make_model, keras, known, jobs_dir)
+        except Exception as error:  # settings that do not train: that run is not verified
+            with open(os.path.join(out, job["id"] + ".json"), "w") as handle:
+                json.dump({"error": f"{type(error).__name__}: {error}"[:300]}, handle)
+            continue
         np.savez(os.path.join(out, job["id"] + ".npz"),
-                 **{f"w{i}": w for i, w in enumerate(model.get_weights())})
-        values = {name: [float(v) for v in series] for name, series in history.history.items()}
+                 **{f"w{i}": w for i, w in enumerate(weights)})
         with open(os.path.join(out, job["id"] + ".json"), "w") as handle:
             json.dump({"history": values}, handle)
+
+
+def _replay_job(job, make_model, keras, known, jobs_dir):
+    """Build and fit one job's model; its final weights and the last fit's history."""
+    from grader import reference_model
+    model_args = dict(job["model"])
+    model_args["learning_rate"] = reference_model.learning_rate_value(
+        keras, model_args["learning_rate"])
+    keras.utils.set_random_seed(job["seed"])
+    model = make_model(**model_args)
+    for fit in job["fits"]:  # every fit the model had, in order, as the part did them
+        arrays = {role: _array(fit["arrays"].get(role), known, jobs_dir)
+                  for role in ("x", "y", "x_val", "y_val")}
+        validation = None if arrays["x_val"] is None else (arrays["x_val"], arrays["y_val"])
+        callbacks = [keras.callbacks.EarlyStopping(**fit["early_stopping"])] \
+            if fit.get("early_stopping") else None
+        keras.utils.set_random_seed(job["seed"])
+        history = model.fit(arrays["x"], arrays["y"], batch_size=fit["batch_size"],
+                            epochs=fit["epochs"], verbose=0,
+                            validation_split=fit["validation_split"],
+                            validation_data=validation, shuffle=fit["shuffle"],
+                            callbacks=callbacks)
+    values = {name: [float(v) for v in series] for name, series in history.history.items()}
+    return model.get_weights(), values
 
 
 def run_replay(request, data, control_fds):

@@ -13,6 +13,7 @@ be imported where keras-tuner writes them).
 """
 
 import dataclasses
+import itertools
 import math
 import os
 import random
@@ -439,6 +440,10 @@ def check_sessions(experiment):
           "(overwrite=True starts afresh)")
 
 
+#: Random trials ``BayesianOptimization(num_initial_points=2)`` draws before its model picks.
+BAYESIAN_INITIAL_POINTS = 2
+
+
 def seeded_sequence(seed, declared, count):
     """The configurations keras-tuner's random sampling draws first for ``seed``
     (``Oracle._random_values``: one ``random.Random(state)`` draw per hyperparameter, the
@@ -479,11 +484,35 @@ def _declared(tunable_model):
     return declared
 
 
+def grid_order(declared):
+    """The order ``keras_tuner.GridSearch`` visits the space in: every combination of the
+    declared values, the last hyperparameter declared changing fastest (measured)."""
+    names = [name for name, _ in declared]
+    return [dict(zip(names, values)) for values in itertools.product(*(v for _, v in declared))]
+
+
+def check_grid_order(experiment, tunable_model):
+    """Grid search's trials come in ``GridSearch``'s order for the space declared (another
+    tuner that happens to cover the grid visits it in another order)."""
+    _verified(experiment)
+    wanted = [(float(w["learning_rate"]), w["hidden_units"])
+              for w in grid_order(_declared(tunable_model))]
+    found = [config(run) for run in experiment.runs]
+    same = len(found) == len(wanted) and all(map(same_config, found, wanted))
+    check(same, "grid search's trials in keras_tuner.GridSearch's order (the last "
+          f"hyperparameter declared changes fastest): {', '.join(map(describe, wanted))}",
+          ", ".join(describe(c) for c in found),
+          "make the grid search with keras_tuner.GridSearch (another tuner visits the "
+          "combinations in another order)")
+
+
 def check_seeded(experiment, tunable_model, profile):
     """The random draws of the search are keras-tuner's for the seed given: the random
-    search's trials, and the first trial of Bayesian optimization (random too)."""
+    search's trials, and the first ``BAYESIAN_INITIAL_POINTS`` trials of Bayesian
+    optimization (random draws too, before its Gaussian process picks; measured equal to
+    RandomSearch's first draws at 60 seeds)."""
     _verified(experiment)
-    count = len(experiment.runs) if experiment.method == "random" else 1
+    count = len(experiment.runs) if experiment.method == "random" else BAYESIAN_INITIAL_POINTS
     seed = part.tuner_seed(profile.seed)
     wanted = seeded_sequence(seed, _declared(tunable_model), count)
     found = [config(run) for run in experiment.runs[:count]]

@@ -244,15 +244,20 @@ def step_regularization_experiment(ctx):
     return value, builder.arrays()
 
 
-def _trained_on(fit, arrays):
+def _trained_on(fit, arrays, known):
     """The training inputs and labels a fit got, as the replay trains on them: the part's
-    saved copies (the subset and its augmented copy are not arrays the grader names)."""
+    saved copies (the subset and its augmented copy are not arrays the grader names), or
+    the grader's own array a fit was given by name (with a small grading profile the subset
+    is the whole training split, which the recording builder recognises)."""
     found = {}
     for role in ("x", "y"):
-        reference = fit.get(role)
-        saved = reference.get("array") if isinstance(reference, dict) and \
-            reference.get("kind") == "saved" else None
-        found[role] = arrays.get(str(saved)) if saved is not None else None
+        reference = fit.get(role) if isinstance(fit.get(role), dict) else {}
+        if reference.get("kind") == "saved":
+            found[role] = arrays.get(str(reference.get("array")))
+        elif reference.get("kind") == "grader":
+            found[role] = known.get(str(reference.get("name")))
+        else:
+            found[role] = None
     return found
 
 
@@ -297,10 +302,12 @@ def build_experiment(step, profile, data):
     from grader import runs  # trusted side only (its log reader must not load in a part)
     experiment = runs.build_experiment(step, "run", RUN_NAMES, data, epochs=EXPERIMENT["epochs"],
                                        label="the {} run".format, matches=run_matches)
+    from grader.sandbox.replayer import known_arrays
+    known = known_arrays(data)
     x_given, y_given = subset(data)
     for run in experiment.runs:
         if run.fit is not None:
-            run.facts["trained_on"] = _trained_on(run.fit, step.arrays)
+            run.facts["trained_on"] = _trained_on(run.fit, step.arrays, known)
             run.facts["full_data"] = rows_given(run, x_given, y_given)
     return dataclasses.replace(experiment, n_train=SUBSET_ROWS)
 

@@ -469,6 +469,13 @@ def test_regularization_effects(regularization_experiment, regularization_subset
                        "is dropout really applied to this run only?")
 
 
+def _validates_as_given(run):
+    """Did ``run`` validate on the grader's own (normalized) x_val, as given?"""
+    reference = (run.fit or {}).get("x_val")
+    return isinstance(reference, dict) and reference.get("kind") == "grader" and \
+        reference.get("name") == "x_val_normalized"
+
+
 def _es_run(experiment):
     run = _run(experiment, "early_stopping")
     config = _early_stopping(run.fit)
@@ -516,6 +523,8 @@ def test_early_stopping_restores(regularization_experiment, regularization_subse
     if config.get("monitor") != "val_loss":
         return  # the best epoch is the best validation epoch only when val_loss is watched:
         # 11.14 reports what was watched instead
+    if not _validates_as_given(run):
+        return  # its val_loss is on other rows than the grader evaluates: 11.17 reports it
     hint = "EarlyStopping(..., restore_best_weights=True)"
     check(config.get("restore_best_weights") is True, "restore_best_weights=True",
           f"restore_best_weights={config.get('restore_best_weights')!r}", hint)
@@ -579,9 +588,7 @@ def test_augmented_run(regularization_experiment, regularization_subset):
     experiment = _as_given(regularization_experiment, regularization_subset)
     ex.require_verified(experiment)
     for run in experiment.runs:
-        reference = (run.fit or {}).get("x_val")
-        check(isinstance(reference, dict) and reference.get("kind") == "grader" and
-              reference.get("name") == "x_val_normalized",
+        check(_validates_as_given(run),
               f"{run.label} to validate on x_val exactly as given",
               "other validation inputs (augmented or changed)",
               "validate every run on (x_val, y_val) as given: augmentation is for the "
@@ -603,6 +610,12 @@ def test_augmented_run(regularization_experiment, regularization_subset):
           "each moved a little (augment_drawings(x_train, seed))",
           f"{int((~copies).sum())} of {n} rows that are not", "fit on "
           "augmented_training_set(x_train, y_train, seed): the originals, then their copies")
+    inked = np.any(x_given != 0, axis=1)
+    moved = np.any(np.abs(x[n:] - x_given) > 1e-6, axis=1) & inked
+    share = float(moved.sum()) / max(int(inked.sum()), 1)
+    check(share >= MIN_MOVED, f"at least {MIN_MOVED:.0%} of the augmented run's copies moved "
+          "(a copy that is not shifted adds nothing)", f"{share:.0%} moved",
+          "fit on augmented_training_set(x_train, y_train, seed), whose copies are shifted")
 
 
 # ----------------------------------------------------------------------------- answers
