@@ -191,9 +191,27 @@ def test_seeded():
     draws = t.seeded_sequence(part.tuner_seed(Profile.seed), list(part.space().items()), 3)
     configurations = [(d["learning_rate"], d["hidden_units"]) for d in draws]
     t.check_seeded(_search("random", configurations), None, Profile)
-    t.check_seeded(_search("bayesian", configurations[:1] + [GRID[1], GRID[1]]), None, Profile)
+    # Bayesian optimization: its two initial trials are random draws; the third is its
+    # Gaussian process's pick (not judged)
+    t.check_seeded(_search("bayesian", configurations[:2] + [configurations[0]]), None, Profile)
     others = [c for c in GRID if c not in configurations] + configurations[:2]
     _fails(t.check_seeded, _search("random", others), None, Profile, says="seed=8")
+    # the first configuration three times (a "Bayesian" search that never drew again)
+    _fails(t.check_seeded, _search("bayesian", configurations[:1] * 3), None, Profile,
+           says="seed=8")
+    # too few trials is 10.4's to charge: the draws there are judged
+    t.check_seeded(_search("bayesian", configurations[:1]), None, Profile)
+
+
+def test_grid_order_is_grid_searchs():
+    """GridSearch visits the combinations in the declared order, the last hyperparameter
+    declared changing fastest: the same combinations in another order (another tuner that
+    happened to cover the grid) fail 10.3, and the order follows the space as declared."""
+    t.check_grid_order(_search("grid", GRID), None)
+    _fails(t.check_grid_order, _search("grid", GRID[::-1]), None, says="GridSearch")
+    assert [tuple(c.values()) for c in t.grid_order([("hidden_units", [128, 32]),
+                                                     ("learning_rate", [0.01, 0.001])])] == \
+        [(128, 0.01), (128, 0.001), (32, 0.01), (32, 0.001)]  # measured with keras-tuner 1.4.8
 
 
 def test_seeded_on_the_space_declared():

@@ -512,7 +512,8 @@ def check_seeded(experiment, tunable_model, profile):
     optimization (random draws too, before its Gaussian process picks; measured equal to
     RandomSearch's first draws at 60 seeds)."""
     _verified(experiment)
-    count = len(experiment.runs) if experiment.method == "random" else BAYESIAN_INITIAL_POINTS
+    count = len(experiment.runs) if experiment.method == "random" else \
+        min(BAYESIAN_INITIAL_POINTS, len(experiment.runs))  # too few trials: 10.4's to charge
     seed = part.tuner_seed(profile.seed)
     wanted = seeded_sequence(seed, _declared(tunable_model), count)
     found = [config(run) for run in experiment.runs[:count]]
