@@ -45,6 +45,11 @@ def prepare_worker(threads=None):
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     keras = keras_module
+    # Everything imported so far lives as long as the worker: frozen, a full collection
+    # (keras-tuner runs two per trial, the probes one per fit) no longer walks TensorFlow's
+    # hundreds of thousands of objects: 0.175 s -> 0.012 s each, 2.8 s of Part 10's 18 s.
+    gc.collect()
+    gc.freeze()
 
 
 def preload(part, request):

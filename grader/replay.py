@@ -30,6 +30,7 @@ import json
 import math
 import os
 import stat
+import sys
 import tempfile
 
 import numpy as np
@@ -367,10 +368,17 @@ def run_jobs(jobs, worker, wall_seconds):
             listing.append(entry)
         with open(os.path.join(folder, "jobs.json"), "w") as handle:
             json.dump(listing, handle)
-        worker.replay(folder, wall_seconds)
+        reply = worker.replay(folder, wall_seconds)
+        if reply and reply.get("timed_out"):
+            print(f"note: the replay of {len(jobs)} training job(s) was stopped at its "
+                  f"{wall_seconds:.0f} s limit; the jobs it did not reach are unverified",
+                  file=sys.stderr)
         results = {}
         for index, job in enumerate(jobs):
             out = os.path.join(folder, "out", f"job{index}")
+            if not os.path.exists(out + ".json"):  # the replay's time ran out before it
+                results[job.digest] = {"out_of_time": True}
+                continue
             with open(out + ".json") as handle:
                 record = json.load(handle)
             if "error" in record:  # these settings did not train in the clean process
@@ -426,6 +434,12 @@ def verify(experiments, step_arrays, data, profile, replay_context, worker, wall
 def _match(pending):
     for run, job, entry in pending:
         if entry is None:
+            continue
+        if entry.get("out_of_time"):
+            run.replay_problem = (
+                "the grader ran out of time re-training your runs before it reached this one "
+                "(the runs before it trained for longer than the assignment's runs do: train "
+                "only the runs the instructions ask for, with the epochs they give)")
             continue
         if "error" in entry:
             run.replay_problem = ("the grader could not re-train this run with the settings "

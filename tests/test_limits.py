@@ -165,10 +165,16 @@ def test_pss_meter_counts_shared_memory_once():
     "private" memory would, nor twice); a /dev/shm file the part's user owns counts too;
     the worker's pages the child only shares (copy-on-write) do not."""
     size = 64 * MB
-    shm_file = f"/dev/shm/train-test-{os.getpid()}"
     uid = os.geteuid()
     folders = scratch.tmpfs_folders()
-    meter = cgroup.PssMeter(os.getpid(), lambda: scratch.owned_bytes(uid, folders))
+    # A folder of this test's own: the other tests running at the same time (pytest -n 2)
+    # may hold files of the same user in /dev/shm, which the meter would rightly count.
+    shm_folder = f"/dev/shm/train-test-{os.getpid()}"
+    if "/dev/shm" in folders:
+        os.makedirs(shm_folder, exist_ok=True)
+    shm_file = os.path.join(shm_folder, "held")
+    meter = cgroup.PssMeter(os.getpid(), lambda: scratch.owned_bytes(
+        uid, [shm_folder] if os.path.isdir(shm_folder) else []))
     idle, ready = _hold(4096, shared=False, touch_in_child=False)
     try:
         os.read(ready, 1)
@@ -184,6 +190,8 @@ def test_pss_meter_counts_shared_memory_once():
         _stop(pid, ready)
         if os.path.exists(shm_file):
             os.unlink(shm_file)
+        if os.path.isdir(shm_folder):
+            os.rmdir(shm_folder)
     expected = size * (2 if "/dev/shm" in folders else 1)
     assert expected - 8 * MB <= charged <= expected + 24 * MB, charged / MB
 

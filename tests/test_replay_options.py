@@ -9,6 +9,7 @@ replay gives (or, for a record that does not tell the truth, must not be).
 
 import copy
 import json
+import time
 import types
 
 import numpy as np
@@ -191,3 +192,33 @@ def test_a_job_that_fails_in_the_replay_costs_its_run_only(recorded, data, monke
                                 verified=False)
     replay._match([(run, jobs[1], replayed[jobs[1].digest])])
     assert not run.verified and "could not re-train" in run.replay_problem
+
+
+def test_a_replay_that_runs_out_of_time_keeps_the_jobs_it_finished(recorded, data, monkeypatch):
+    """The replay child is stopped at its wall limit: the jobs it finished are still used,
+    the job it was on and those after it are unverified with a message saying why, and the
+    grade goes on (before, the whole grade failed as the grader's own error)."""
+    record, arrays, _ = recorded
+    jobs = _jobs(record, arrays, data)
+
+    def first_quick_second_endless(job, *rest):
+        if job["model"]["optimizer"] == "sgd":  # the second job never ends
+            time.sleep(120)
+        return _weights(arrays, 0), {"loss": [1.0]}
+
+    class ForkingWorker:  # the worker's own path: a forked child, killed at the limit
+        def replay(self, folder, wall_seconds):
+            return replayer.run_replay({"replay": folder, "wall_seconds": wall_seconds}, data,
+                                       ())
+
+    monkeypatch.setattr(replayer, "_replay_job", first_quick_second_endless)
+    monkeypatch.setattr(replay, "write_cached", lambda job, entry: None)  # keep the cache real
+    started = time.monotonic()
+    replayed = replay.run_jobs(jobs, ForkingWorker(), 3)
+    assert time.monotonic() - started < 30
+    assert replayed[jobs[0].digest]["history"] == {"loss": [1.0]}
+    assert replayed[jobs[1].digest] == {"out_of_time": True}
+    run = types.SimpleNamespace(weights=_weights(arrays, 1), replay_problem=None,
+                                verified=False)
+    replay._match([(run, jobs[1], replayed[jobs[1].digest])])
+    assert not run.verified and "ran out of time" in run.replay_problem
