@@ -5,7 +5,7 @@ is replayed in a clean process, and every check below judges verified trials onl
 (``trials.py``). One mistake, its own test: the search space is 10.1's (the searches are
 then judged on the space the student declared), the grid's coverage 10.3's, the other
 budgets 10.4's, how trials train 10.5's, the reported scores 10.6's, which trial is the
-best 10.7's, the seed 10.10's.
+best 10.7's, the seed and the tuners' own draws and picks 10.10's.
 """
 
 from otter.test_files import test_case
@@ -75,8 +75,8 @@ def test_sessions(grid_search, random_search, bayesian_search):
         t.check_sessions(search)
 
 
-@test_case(name="10.10 the searches draw their trials with the seed given", points=1,
-           hidden=False)
+@test_case(name="10.10 the searches make keras-tuner's trials for the seed given (random draws, "
+                "then Bayesian optimization's picks)", points=1, hidden=False)
 def test_seeded(random_search, bayesian_search, tunable_model, profile):
     t.check_seeded(random_search, tunable_model, profile)
     t.check_seeded(bayesian_search, tunable_model, profile)
