@@ -55,9 +55,9 @@ gradebook: install
 	$(PY) -m grader grade-all "$(SUBMISSIONS)" --gradebook "$(or $(GRADEBOOK),gradebook.csv)" \
 		$(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-## check: the student's self-check (public tests) on SUBMISSION (default: assignment/)
+## check: the student's self-check (public tests) on SUBMISSION (default: assignment/); PART=7 or PART=7,backprop: those parts only
 check: install
-	$(PY) -m grader check "$(or $(SUBMISSION),assignment)"
+	$(PY) -m grader check "$(or $(SUBMISSION),assignment)" $(if $(PART),--part $(PART))
 
 ## calibrate: re-measure the stale parts of the reference over 5 seeds -> grader/calibration.json
 calibrate: install

@@ -132,6 +132,26 @@ def _report_isolation(report):
               "e.g. with git): " + ", ".join(report.tampered), file=sys.stderr)
 
 
+def chosen_parts(spec):
+    """The part names ``--part`` asks for ("7", "backprop", "7,9"), in the assignment's
+    order; None for every part. Raises ValueError naming what is not a part."""
+    from grader.parts import PARTS
+    if not spec:
+        return None
+    names = list(PARTS)
+    chosen = set()
+    for item in (piece.strip() for piece in str(spec).split(",")):
+        if item.isdigit() and 1 <= int(item) <= len(names):
+            chosen.add(names[int(item) - 1])
+        elif item in PARTS:
+            chosen.add(item)
+        else:
+            listing = ", ".join(f"{number} {name}" for number, name in enumerate(names, 1))
+            raise ValueError(f"--part {item!r} is not a part of this assignment: expected a "
+                             f"number or a name of {listing}")
+    return [name for name in names if name in chosen]
+
+
 def cmd_check(args):
     """The student's self-check: first the imports the grading environment lacks, then the
     public tests (small data, seconds), then pictures of the student's own runs when
@@ -140,7 +160,13 @@ def cmd_check(args):
     if os.path.isdir(args.submission):
         for problem in envcheck.find_problems(args.submission, envcheck.submission_modules()):
             print(f"WARNING: {problem.message()}\n")
-    report = engine.grade(args.submission, profile=_profile("check", args.seed), include_hidden=False)
+    try:
+        chosen = chosen_parts(args.part)
+    except ValueError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    report = engine.grade(args.submission, profile=_profile("check", args.seed),
+                          include_hidden=False, parts=chosen)
     print(results.format_table(report))
     if report.infrastructure_failure:
         return 2
@@ -258,6 +284,9 @@ def build_parser():
                        help="your experiments' TensorBoard logs (default: SUBMISSION/logs)")
     check.add_argument("--feedback", default=None,
                        help="where the pictures of your runs go (default: next to the logs, feedback/)")
+    check.add_argument("--part", default=None,
+                       help="check only these parts: numbers or names, comma-separated "
+                            "(e.g. 7 or backprop,9); default every part")
     check.set_defaults(run=cmd_check)
     calibrate = commands.add_parser("calibrate", help="measure the reference over several seeds")
     calibrate.add_argument("--solutions", default="solutions")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import nbformat
@@ -164,6 +164,46 @@ def test_self_check_flags_the_import_first(tmp_path, monkeypatch):
     assert text.startswith("WARNING: experiments.py line"), text[:300]
     assert "'seaborn'" in text and text.index("WARNING") < text.index("total")
     assert calls and calls[0][1]["include_hidden"] is False
+
+
+def test_check_one_part_by_number_or_name(tmp_path, monkeypatch):
+    """`check --part 7,loss_functions` grades those parts only, in the assignment's order;
+    a number or name that is no part is refused with the list of parts, before grading."""
+    from grader import cli, engine
+    from grader.parts import PARTS
+    names = list(PARTS)
+    calls = []
+    monkeypatch.setattr(engine, "grade", lambda path, **kwargs: calls.append(kwargs) or
+                        engine.GradeReport(results=[], notes=[], part_outcomes={}, seconds=0.0))
+    with redirect_stdout(io.StringIO()):
+        assert cli.main(["check", str(SOLUTIONS), "--part", f"{names[8]},7"]) == 0
+        assert cli.main(["check", str(SOLUTIONS)]) == 0
+    assert calls[0]["parts"] == [names[6], names[8]] and calls[1]["parts"] is None
+    stderr = io.StringIO()
+    with redirect_stderr(stderr), redirect_stdout(io.StringIO()):
+        assert cli.main(["check", str(SOLUTIONS), "--part", str(len(names) + 1)]) == 2
+    assert f"'{len(names) + 1}' is not a part" in stderr.getvalue()
+    assert f"1 {names[0]}" in stderr.getvalue() and len(calls) == 2
+
+
+def test_notebook_check_regrades_only_its_part_after_an_edit(tmp_path, monkeypatch):
+    """The notebook's check(): every part the first time, nothing again while the modules
+    stay the same, then only the asked part after a module changed."""
+    from grader import engine, nbtools
+    folder = _submission_with(tmp_path, "")
+    calls = []
+    monkeypatch.setattr(engine, "grade", lambda path, **kwargs: calls.append(kwargs["parts"]) or
+                        engine.GradeReport(results=[], notes=[], part_outcomes={}, seconds=0.0))
+    monkeypatch.setattr(nbtools, "_reports", {})
+    monkeypatch.setattr(nbtools, "_checked_before", [])
+    nbtools.check("normalization", folder=str(folder))
+    nbtools.check("batch_size", folder=str(folder))
+    assert calls == [None]
+    with open(folder / "experiments.py", "a") as handle:
+        handle.write("\n# edited\n")
+    nbtools.check("batch_size", folder=str(folder))
+    nbtools.check("batch_size", folder=str(folder))
+    assert calls == [None, ["batch_size"]]
 
 
 def test_pins_cover_the_notebook():
