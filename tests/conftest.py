@@ -23,7 +23,17 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: trains models through the full grader (CI runs them)")
     # Replays of runs at seeds other than the shipped cache's go to a session cache, never
     # into grader/replay_cache/ (which `make dist` ships and must not change under tests).
-    os.environ.setdefault("TRAIN_GRADER_REPLAY_CACHE", tempfile.mkdtemp(prefix="train-replays-"))
+    if "TRAIN_GRADER_REPLAY_CACHE" not in os.environ:
+        os.environ["TRAIN_GRADER_REPLAY_CACHE"] = tempfile.mkdtemp(prefix="train-replays-")
+        config._made_replay_cache = os.environ["TRAIN_GRADER_REPLAY_CACHE"]
+
+
+def pytest_unconfigure(config):
+    # The process that made the session's replay cache removes it (the xdist workers
+    # inherit it from the controller; the folder held only the grader's own replays).
+    made = getattr(config, "_made_replay_cache", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
 
 
 @functools.lru_cache(maxsize=None)
