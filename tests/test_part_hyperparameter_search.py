@@ -187,7 +187,7 @@ def test_seeded_draws_are_keras_tuners(declared):
         assert t.seeded_sequence(seed, declared, 3) == _keras_tuner_draws(seed, declared, 3)
 
 
-def _keras_tuner_bayesian(seed, declared, score_of, count=3):
+def keras_tuner_bayesian_trials(seed, declared, score_of, count=3):
     """The trials keras-tuner's own ``BayesianOptimizationOracle`` (2 random points) makes
     for ``seed`` when each trial scores ``score_of(values)``."""
     import tempfile
@@ -220,7 +220,7 @@ def test_bayesian_picks_are_keras_tuners(seed, declared):
     120 of 120 cases at 60 seeds, both declaration orders)."""
     def score_of(values):
         return SCORES[(values["learning_rate"], values["hidden_units"])]
-    made = _keras_tuner_bayesian(seed, declared, score_of)
+    made = keras_tuner_bayesian_trials(seed, declared, score_of)
     assert t.bayesian_picks(seed, declared, [(v, score_of(v)) for v in made]) == made[2:]
 
 
@@ -230,7 +230,7 @@ def test_seeded():
     t.check_seeded(_search("random", configurations), None, Profile)
     # Bayesian optimization: its two initial trials are random draws; the third is its
     # Gaussian process's pick, from the (replayed) scores of the first two
-    made = _keras_tuner_bayesian(part.tuner_seed(Profile.seed), list(part.space().items()),
+    made = keras_tuner_bayesian_trials(part.tuner_seed(Profile.seed), list(part.space().items()),
                                  lambda v: SCORES[(v["learning_rate"], v["hidden_units"])])
     bayesian = [(v["learning_rate"], v["hidden_units"]) for v in made]
     assert bayesian[:2] == configurations[:2]
