@@ -222,3 +222,10 @@ def test_a_replay_that_runs_out_of_time_keeps_the_jobs_it_finished(recorded, dat
                                 verified=False)
     replay._match([(run, jobs[1], replayed[jobs[1].digest])])
     assert not run.verified and "ran out of time" in run.replay_problem
+
+
+def test_the_builder_and_the_replay_accept_the_same_schedules():
+    """The reference builder's schedules (``reference_model.SCHEDULES``) and the replay's
+    bounds per schedule (``replay.SCHEDULES``) name the same ones: a schedule added to one
+    only would be built but never verified, or verified but never built."""
+    assert set(replay.SCHEDULES) == set(reference_model.SCHEDULES)
