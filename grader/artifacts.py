@@ -26,6 +26,31 @@ MAX_NPZ_BYTES = 256 * 1024 * 1024
 #: elements of 8 bytes per array; weights of any model a part can train fit in it too.
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
 MAX_ARRAYS = 4096
+#: Least bytes of arrays one grade reads from all its steps together (the reference's 11
+#: parts save 22 MB; a part can otherwise fill every step's file to the cap above and the
+#: grading process holds them all until the replay: 1.75 GB measured). Larger profiles get
+#: 8 float32 copies of their training and validation inputs (``grade_array_budget``).
+MIN_GRADE_ARRAY_BYTES = 160 * 1024 * 1024
+
+
+class ArrayBudget:
+    """The bytes of arrays one grade may still read (see ``grade_array_budget``)."""
+
+    def __init__(self, limit):
+        self.limit, self.used = int(limit), 0
+
+    def take(self, size, label):
+        if self.used + size > self.limit:
+            raise ValueError(f"{label} unpacks to {size // 2**20} MB, which would bring the "
+                             f"arrays of this grade's steps to more than the "
+                             f"{self.limit // 2**20} MB they may hold in all")
+        self.used += size
+
+
+def grade_array_budget(data):
+    """``ArrayBudget`` of one grade on ``data`` (the arrays the sandbox was given)."""
+    inputs = sum(data[name].size for name in ("x_train", "x_val") if name in data)
+    return ArrayBudget(max(MIN_GRADE_ARRAY_BYTES, 8 * 4 * inputs))
 
 
 @dataclasses.dataclass
@@ -60,7 +85,7 @@ def _read_regular_file(path, max_bytes):
     return safefs.read_regular(path, max_bytes)
 
 
-def _load_arrays(path):
+def _load_arrays(path, budget=None):
     """The arrays of ``<step>.npz``, each held to what the probes write before any of it
     is allocated: ``.npy`` members only (format 1.0 or 2.0), numbers (no object or
     structured dtypes), at most MAX_ARRAY_BYTES each and MAX_NPZ_BYTES in all once
@@ -78,6 +103,8 @@ def _load_arrays(path):
         if unpacked > MAX_NPZ_BYTES:
             raise ValueError(f"{label} unpacks to {unpacked // 2**20} MB, more than "
                              f"{MAX_NPZ_BYTES // 2**20} MB")
+        if budget is not None:
+            budget.take(unpacked, label)
         return {member.filename[:-4]: _load_member(archive, member, label) for member in members}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
             RuntimeError) as error:
@@ -123,7 +150,7 @@ def format_error(error):
     return f"{summary}\n{trace}".rstrip() if trace else summary
 
 
-def read_step(outdir, name, part_problem):
+def read_step(outdir, name, part_problem, budget=None):
     """Read ``<outdir>/<name>.json`` (and ``.npz``) into a Step.
 
     Parameters
@@ -132,6 +159,8 @@ def read_step(outdir, name, part_problem):
     name : str
     part_problem : str or None
         Why the part's process ended abnormally, if it did (see ``PartOutcome.problem``).
+    budget : ArrayBudget, optional
+        What the grade's steps may still hold in arrays; this step's are taken from it.
     """
     try:
         raw = _read_regular_file(os.path.join(outdir, name + ".json"), MAX_JSON_BYTES)
@@ -147,7 +176,7 @@ def read_step(outdir, name, part_problem):
             if part_problem:
                 message = f"{message}\n({part_problem})"
             return Step(name, False, outdir, error=message)
-        arrays = _load_arrays(os.path.join(outdir, name + ".npz"))
+        arrays = _load_arrays(os.path.join(outdir, name + ".npz"), budget)
         return Step(name, True, outdir, value=decode_nonfinite(record.get("value")), arrays=arrays)
     except RecursionError:
         return Step(name, False, outdir, error="the grader could not read this step's results: "

@@ -27,7 +27,7 @@ import traceback
 from otter.test_files.exception_test import ExceptionTestFile
 
 import datasets
-from grader import artifacts, calibration, replay, runs, submission
+from grader import artifacts, calibration, replay, runs, submission, tblogs
 from grader.parts import PARTS, STEP_TO_PART, part_points
 from grader.integrity import (TrustedFiles, files_under, meaningful_lines, quotes_secret,
                               read_lines, secret_lines, submission_files)
@@ -190,6 +190,7 @@ def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_
     selected = [name for name in PARTS if any(STEP_TO_PART.get(s) == name for s in steps_needed)]
     sandbox_data = {k: v for k, v in data.items() if not k.endswith("_test")}
     env, outcomes, step_arrays = {}, {}, {}
+    array_budget = artifacts.grade_array_budget(sandbox_data)
     with Worker(sandbox_data, submission_dir, profile, limits, hidden_paths=hidden_paths,
                 deadline=deadline) as worker:
         for name in selected:
@@ -208,7 +209,7 @@ def collect(submission_dir, profile, steps_needed, data, *, limits=None, hidden_
                 if outcome is None:
                     env[step_name] = artifacts.Step(step_name, False, outdir, error=problem)
                     continue
-                step = artifacts.read_step(outdir, step_name, problem)
+                step = artifacts.read_step(outdir, step_name, problem, array_budget)
                 step_arrays[step_name] = step.arrays
                 env[step_name] = _finish_step(step, part, inputs, data, profile)
         experiments = [value for value in env.values() if isinstance(value, runs.Experiment)]
@@ -459,8 +460,9 @@ def _grade_once(submission_path, *, profile, include_hidden, tests_dir, calibrat
         if found is None:
             step_env = {s: artifacts.Step(s, False, "", error=notes[-1]) for s in STEP_TO_PART}
         else:
-            step_env, outcomes = collect(staged, profile, steps_needed, data, limits=limits,
-                                         hidden_paths=hidden_paths, deadline=deadline)
+            with tblogs.grade_budget():  # the logs of every experiment read together
+                step_env, outcomes = collect(staged, profile, steps_needed, data, limits=limits,
+                                             hidden_paths=hidden_paths, deadline=deadline)
             failure = _infrastructure_failure(outcomes, retried)
             if failure:
                 return GradeReport(results=[], notes=[], part_outcomes=outcomes,

@@ -418,6 +418,11 @@ def verify(experiments, step_arrays, data, profile, replay_context, worker, wall
                                       " (train with fit(x, y, batch_size=..., epochs=..., "
                                       "validation_data=(x_val, y_val), callbacks=[...]) only)")
                 continue
+            except Exception as problem:  # noqa: BLE001 - the record is the part's: untrusted
+                run.replay_problem = ("the grader could not read this run's record of its model "
+                                      f"and fit ({type(problem).__name__}: {str(problem)[:200]}): "
+                                      "was the recording builder or its model changed?")
+                continue
             run.replay_digest = job.digest
             pending.append((run, job, read_cached(job)))
     _match(pending)
@@ -445,6 +450,12 @@ def _match(pending):
             run.replay_problem = ("the grader could not re-train this run with the settings "
                                   f"your fit used ({entry['error']})")
             continue
-        run.replay_distance = distance(run.weights or [], entry["probabilities"], job)
+        try:
+            run.replay_distance = distance(run.weights or [], entry["probabilities"], job)
+        except Exception as problem:  # noqa: BLE001 - the claimed weights are the part's
+            run.replay_problem = ("the grader could not compare this run's saved weights with "
+                                  f"its re-training ({type(problem).__name__}: "
+                                  f"{str(problem)[:200]})")
+            continue
         run.verified = run.replay_distance <= FINGERPRINT_TOLERANCE
         run.replay_history = entry["history"]

@@ -9,6 +9,7 @@ skipped, never opened), their size is capped per run and per experiment, and the
 copied into a private folder of the grader's before TensorBoard's reader sees them.
 """
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -29,9 +30,12 @@ from tensorboard.util import tensor_util  # noqa: E402
 from grader import safefs  # noqa: E402
 
 #: Event files read for one run (a run of the assignment logs well under 1 MB).
-MAX_LOG_BYTES = 32 * 1024 * 1024
+MAX_LOG_BYTES = 8 * 1024 * 1024
 #: Event files under one experiment's log_dir, all runs together.
-MAX_EXPERIMENT_LOG_BYTES = 96 * 1024 * 1024
+MAX_EXPERIMENT_LOG_BYTES = 32 * 1024 * 1024
+#: Event files read in one grade, every experiment together (TensorBoard's reader parses
+#: about 1 MB a second of tiny records: 400 MB of them once outlasted the grade's time).
+MAX_GRADE_LOG_BYTES = 64 * 1024 * 1024
 #: Folders deep and entries looked at under a run folder (log_dir for the experiment).
 MAX_LOG_DEPTH = 6
 MAX_LOG_ENTRIES = 2000
@@ -109,6 +113,35 @@ def _event_files(folder, max_depth):
                    or "more than" in line]
 
 
+_grade_log_bytes_left = None
+
+
+@contextlib.contextmanager
+def grade_budget(limit=None):
+    """Within it, the event files read by ``read_run`` and ``read_hparams_sessions``
+    together stay under ``limit`` bytes (default ``MAX_GRADE_LOG_BYTES``): one grade."""
+    global _grade_log_bytes_left
+    previous, _grade_log_bytes_left = _grade_log_bytes_left, \
+        MAX_GRADE_LOG_BYTES if limit is None else int(limit)
+    try:
+        yield
+    finally:
+        _grade_log_bytes_left = previous
+
+
+def _charge(total, where):
+    """Take ``total`` bytes of event files from the grade's budget, or raise LogError."""
+    global _grade_log_bytes_left
+    if _grade_log_bytes_left is None:
+        return
+    if total > _grade_log_bytes_left:
+        raise LogError(f"the event files under {where!r} ({total / 2**20:.1f} MB) would bring "
+                       f"the logs read in this grade past the "
+                       f"{MAX_GRADE_LOG_BYTES // 2**20} MB read in all (log only the runs "
+                       f"asked for, with the TensorBoard callback's own files)")
+    _grade_log_bytes_left -= total
+
+
 def _check_experiment_size(log_dir):
     """LogError when the event files of all runs under ``log_dir`` are too large together."""
     files, _ = _event_files(log_dir, MAX_LOG_DEPTH + 1)
@@ -148,6 +181,7 @@ def read_run(run_dir):
     if total > MAX_LOG_BYTES:
         raise LogError(f"the event files under {name!r} take {total // 2**20} MB, more than the "
                        f"{MAX_LOG_BYTES // 2**20} MB read per run")
+    _charge(total, name)
     private = tempfile.mkdtemp(prefix="train-grader-logs-")
     try:
         scalars, histograms = {}, {}
@@ -212,7 +246,7 @@ def read_hparams_sessions(log_dir):
     Returns ``(sessions, problems)``: ``sessions`` a list of ``{"folder": relative folder,
     "hparams": {name: number, string or bool}}``, one per folder holding a session's
     start record; ``problems`` what was skipped or could not be read. The event files are
-    found, bounded and copied as in ``read_run`` (32 MB in all). Raises LogError when
+    found, bounded and copied as in ``read_run`` (``MAX_LOG_BYTES`` in all). Raises LogError when
     ``log_dir`` is missing or its event files are too large.
     """
     from tensorboard.plugins.hparams import plugin_data_pb2
@@ -220,6 +254,7 @@ def read_hparams_sessions(log_dir):
         raise LogError(f"log folder {os.path.basename(log_dir)!r} does not exist")
     _check_experiment_size(log_dir)
     files, problems = _event_files(log_dir, MAX_LOG_DEPTH)
+    _charge(min(sum(size for _, size in files), MAX_LOG_BYTES), os.path.basename(log_dir))
     sessions = []
     private = tempfile.mkdtemp(prefix="train-grader-hparams-")
     try:

@@ -106,6 +106,17 @@ def test_patch_grader(tmp_path, monkeypatch):
     assert "could not use this step's results" in harness.messages(report, "6.")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_ONLY)
+def test_cross_part_read(tmp_path, monkeypatch):
+    """Can a part read what an earlier part of the same grade left in its folder? (As
+    root, no: the finished folder is the grader's.)"""
+    report, marker = run_attack("cross_part_read", tmp_path, monkeypatch)
+    backprop = {name: score for name, score in harness.scores(report).items()
+                if name.startswith("7.")}
+    assert backprop and all(score == top for score, top in backprop.values()), backprop
+    assert marker not in harness.messages(report, "7.")
+
+
 def test_results_write(tmp_path):
     """Can a submission write results.json, now or later from a detached process? (The
     real command line, in a subprocess, as on Gradescope.)"""

@@ -234,6 +234,24 @@ def test_npz_other_hostile_forms(tmp_path, kind):
     assert not step.ok and expected in step.error, step.error
 
 
+def test_steps_share_one_array_budget_per_grade(tmp_path):
+    """Each step's arrays pass the per-file caps, but together they may not exceed the
+    grade's budget: the step that would go over is refused, naming the budget (a part
+    once made the grading process hold 1.75 GB this way), and the budget grows with a
+    larger profile's data."""
+    budget = artifacts.ArrayBudget(3 * 2**20)
+    outdir = step_folder(tmp_path)
+    np.savez(outdir / "normalize.npz", result=np.zeros(2**20 // 8 * 2))  # 2 MB
+    first = artifacts.read_step(str(outdir), "normalize", None, budget)
+    assert first.ok and budget.used >= 2 * 2**20
+    second = artifacts.read_step(str(outdir), "normalize", None, budget)
+    assert not second.ok and "more than the 3 MB they may hold in all" in second.error
+    small = {"x_train": np.zeros((2000, 784), np.uint8), "x_val": np.zeros((1000, 784), np.uint8)}
+    large = {"x_train": np.zeros((20000, 784), np.uint8), "x_val": np.zeros((5000, 784), np.uint8)}
+    assert artifacts.grade_array_budget(small).limit == artifacts.MIN_GRADE_ARRAY_BYTES
+    assert artifacts.grade_array_budget(large).limit == 8 * 4 * 25000 * 784
+
+
 def test_legitimate_npz_still_loads(tmp_path):
     """And what the probes write still loads, values, shapes and order intact."""
     outdir = step_folder(tmp_path)
@@ -368,6 +386,20 @@ def test_log_sizes_are_bounded_per_run_and_per_experiment(tmp_path, monkeypatch)
     write_events(log_dir / "more" / "train", pad_mb=2)
     with pytest.raises(tblogs.LogError, match="more than the 6 MB read per experiment"):
         tblogs.read_run(str(log_dir / "small"))
+
+
+def test_log_bytes_are_bounded_per_grade(tmp_path, monkeypatch):
+    """Within one grade's budget, every experiment's runs together: once the event files
+    read reach it, further runs are refused before they are parsed, with the budget named
+    (400 MB of tiny records spread over experiments once outlasted the grade's time)."""
+    monkeypatch.setattr(tblogs, "MAX_GRADE_LOG_BYTES", 3 * 2**20)
+    for experiment in ("one", "two"):
+        write_events(tmp_path / experiment / "run" / "train", pad_mb=2)
+    with tblogs.grade_budget():
+        assert train_losses(tblogs.read_run(str(tmp_path / "one" / "run"))) == [1.0, 0.5, 0.25]
+        with pytest.raises(tblogs.LogError, match="past the 3 MB read in all"):
+            tblogs.read_run(str(tmp_path / "two" / "run"))
+    assert train_losses(tblogs.read_run(str(tmp_path / "two" / "run"))) == [1.0, 0.5, 0.25]
 
 
 def test_deep_run_folder_and_no_private_copies_left(tmp_path, private_tmp, deep_tree):

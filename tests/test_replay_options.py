@@ -229,3 +229,25 @@ def test_the_builder_and_the_replay_accept_the_same_schedules():
     bounds per schedule (``replay.SCHEDULES``) name the same ones: a schedule added to one
     only would be built but never verified, or verified but never built."""
     assert set(replay.SCHEDULES) == set(reference_model.SCHEDULES)
+
+
+def test_a_malformed_record_costs_its_run_not_the_grade(recorded, data):
+    """Records are the part's claims: values of the wrong type in them (a list where a name
+    or a schedule's name belongs) leave those runs unverified with the reason, where they
+    used to raise out of the replay and fail the whole grade as the grader's own error."""
+    record, arrays, _ = recorded
+    lying = copy.deepcopy(record)
+    lying["fits"][0]["x"] = dict(lying["fits"][0]["x"], name=["x_train_normalized"])
+    lying["models"][1]["learning_rate"] = {"schedule": ["ExponentialDecay"]}
+    runs = [types.SimpleNamespace(model=lying["models"][fit["model"]], fit=fit, fit_index=index,
+                                  weights=_weights(arrays, index), verified=False,
+                                  replay_problem=None, replay_digest=None, replay_history=None,
+                                  replay_distance=None)
+            for index, fit in enumerate(lying["fits"])]
+    experiment = types.SimpleNamespace(name="lying", fits=lying["fits"], runs=runs,
+                                       verifiable=False)
+    replay.verify([experiment], {"lying": arrays}, data, GRADE, {"test": 1},
+                  InProcessWorker(data), 60)
+    for run in runs:
+        assert not run.verified and "could not read this run's record" in run.replay_problem
+        assert "TypeError" in run.replay_problem

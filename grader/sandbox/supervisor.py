@@ -343,10 +343,11 @@ class Worker:
 
 
 def _take_back(outdir):
-    """Give a finished part's folder back to root, so later parts cannot add to it (the
-    grader has already read what it needs from it)."""
+    """Give a finished part's folder back to root, so later parts can neither add to it
+    nor read it (the part's records and saved arrays stay the grader's: a later part
+    could otherwise load an earlier part's trained weights and claim them as its own)."""
     os.lchown(outdir, 0, 0)
-    os.chmod(outdir, 0o755)
+    os.chmod(outdir, 0o700)
 
 
 def _interpreter_paths():
