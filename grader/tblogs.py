@@ -117,12 +117,11 @@ _grade_log_bytes_left = None
 
 
 @contextlib.contextmanager
-def grade_budget(limit=None):
+def grade_budget():
     """Within it, the event files read by ``read_run`` and ``read_hparams_sessions``
-    together stay under ``limit`` bytes (default ``MAX_GRADE_LOG_BYTES``): one grade."""
+    together stay under ``MAX_GRADE_LOG_BYTES``: one grade."""
     global _grade_log_bytes_left
-    previous, _grade_log_bytes_left = _grade_log_bytes_left, \
-        MAX_GRADE_LOG_BYTES if limit is None else int(limit)
+    previous, _grade_log_bytes_left = _grade_log_bytes_left, MAX_GRADE_LOG_BYTES
     try:
         yield
     finally:

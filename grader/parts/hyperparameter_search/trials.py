@@ -510,7 +510,7 @@ def bayesian_picks(seed, declared, trials):
     scores, and the lowest upper confidence bound ``mean - 2.6 std`` over L-BFGS-B runs
     from 50 starts drawn by ``numpy.random.RandomState(seed)``, mapped back to the buckets.
     Measured equal to keras-tuner's own third trial at 120 of 120 cases (60 seeds x both
-    declaration orders, ``tests/test_part_hyperparameter_search.py`` repeats 4).
+    declaration orders, ``bench/bayesian_picks.py``; the test file repeats 8 of them).
     """
     from scipy import optimize
     from sklearn import gaussian_process
