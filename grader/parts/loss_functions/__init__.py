@@ -8,7 +8,7 @@ fixed inputs below, and the test file computes the expected values itself from t
 constants (never from the record). The inputs include the numerical traps: probabilities
 of exactly 0 and 1, and logits of +-1000.
 
-The experiment (``loss_experiment``) calls ``run_loss_experiment`` with the grader's
+The experiment (step ``loss_comparison``) calls ``run_loss_experiment`` with the grader's
 normalized training and validation data and its recording builder, like the other training
 parts: every run is replayed on the trusted side, and calibrated. The MSE run trains on
 one-hot labels, a copy the recording builder saves; ``build_experiment`` judges on the
@@ -195,7 +195,7 @@ def _student_maker(build_model):
     return make_model
 
 
-def step_loss_experiment(ctx):
+def step_loss_comparison(ctx):
     module = ctx.module("loss_experiment")
     maker = ctx.model_maker() if ctx.use_reference_model else \
         _student_maker(ctx.module("architecture").build_model)
@@ -203,7 +203,7 @@ def step_loss_experiment(ctx):
     probes.keras.utils.set_random_seed(ctx.profile.seed)
     results = module.run_loss_experiment(
         ctx.normalized("train"), ctx.data["y_train"], ctx.normalized("val"), ctx.data["y_val"],
-        ctx.log_dir("loss_experiment"), seed=ctx.profile.seed, build_fn=builder,
+        ctx.log_dir("loss_comparison"), seed=ctx.profile.seed, build_fn=builder,
         **experiment_settings(ctx.profile))
     runs, error = [], None
     try:
@@ -263,7 +263,7 @@ def accuracy_gap(experiment):
 
 def _figures(env):
     """Calibrated figures beyond the per-run ones: how far MSE lags behind cross-entropy."""
-    return {"loss_experiment.accuracy_gap": accuracy_gap(env["loss_experiment"])}
+    return {"loss_experiment.accuracy_gap": accuracy_gap(env["loss_comparison"])}
 
 
 PART = Part(
@@ -271,8 +271,8 @@ PART = Part(
     graded_modules=("losses", "loss_experiment"),
     needed_modules=("architecture",),
     steps=(step_squared_error_values, step_binary_ce_values, step_sparse_ce_values,
-           step_logit_gradient_values, step_loss_concept_answers, step_loss_experiment),
-    experiments={"loss_experiment": Sweep(
+           step_logit_gradient_values, step_loss_concept_answers, step_loss_comparison),
+    experiments={"loss_comparison": Sweep(
         setting="run", settings=RUN_NAMES, label="the {} run", metrics="loss_experiment",
         build=build_experiment)},
     record_checks={"squared_error_values": one_output_per_case(len(MSE_CASES), each=dict),
