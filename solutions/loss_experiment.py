@@ -74,8 +74,8 @@ def run_loss_experiment(x_train, y_train, x_val, y_val, log_dir, *, build_fn=Non
 
     Every run: ``keras.utils.set_random_seed(seed)``, a new model
     ``build_fn(n_classes, optimizer=optimizer, learning_rate=learning_rate, loss=<its loss>)``
-    (``n_classes`` = 1 + the largest label of ``y_train`` and ``y_val``), then ONE ``fit``
-    with ``batch_size``, ``epochs``, ``validation_data`` and a
+    (``n_classes`` is given: 1 + the largest label of ``y_train`` and ``y_val``), then ONE
+    ``fit`` with ``batch_size``, ``epochs``, ``validation_data`` and a
     ``keras.callbacks.TensorBoard(log_dir/<name>)`` callback. The runs, by name:
 
     - ``"cross_entropy"``: ``loss="sparse_categorical_crossentropy"``, fitted on
@@ -110,8 +110,8 @@ def run_loss_experiment(x_train, y_train, x_val, y_val, log_dir, *, build_fn=Non
     """
     if build_fn is None:
         build_fn = build_model_with_loss
-    # BEGIN SOLUTION
     n_classes = 1 + int(max(np.max(y_train), np.max(y_val)))
+    # BEGIN SOLUTION
     labels = {"cross_entropy": (y_train, y_val),
               "mean_squared_error": (one_hot(y_train, n_classes), one_hot(y_val, n_classes))}
     histories = {}

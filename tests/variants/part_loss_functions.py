@@ -26,8 +26,7 @@ MSE_GRADIENT = """    d_loss_d_p = 2.0 * (p - target) / p.size
     return {"cross_entropy": p - target, "mse": p * (d_loss_d_p - np.dot(p, d_loss_d_p))}
 """
 
-LOSS_RUNS = '''    n_classes = 1 + int(max(np.max(y_train), np.max(y_val)))
-    labels = {"cross_entropy": (y_train, y_val),
+LOSS_RUNS = '''    labels = {"cross_entropy": (y_train, y_val),
               "mean_squared_error": (one_hot(y_train, n_classes), one_hot(y_val, n_classes))}
     histories = {}
     for name, loss in RUN_LOSSES.items():
@@ -85,8 +84,7 @@ VARIANTS = (
             "run_loss_experiment with keras.utils.to_categorical, two explicit fits, History "
             "objects returned",
             (("loss_experiment.py", LOSS_RUNS,
-              """    n_classes = 1 + int(max(np.max(y_train), np.max(y_val)))
-    histories = {}
+              """    histories = {}
     keras.utils.set_random_seed(seed)
     model = build_fn(n_classes, optimizer=optimizer, learning_rate=learning_rate)
     histories["cross_entropy"] = model.fit(
