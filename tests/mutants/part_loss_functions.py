@@ -13,6 +13,7 @@ SHIFT = "shifted = scores - np.max(scores, axis=-1, keepdims=True)"
 MSE_GRADIENT = '"mse": p * (d_loss_d_p - np.dot(p, d_loss_d_p))}'
 MSE_LABELS = ('"mean_squared_error": (one_hot(y_train, n_classes), '
               'one_hot(y_val, n_classes))}')
+CE_LABELS = 'labels = {"cross_entropy": (y_train, y_val),'
 RUN_LOSSES = '''RUN_LOSSES = {"cross_entropy": "sparse_categorical_crossentropy",
               "mean_squared_error": "mean_squared_error"}'''
 
@@ -65,12 +66,19 @@ MUTANTS = (
            docstring=('logit_gradients([0.0, 0.0], 0)["mse"] = array([-0.25, 0.25]) ("multiplied'
                       ' by the softmax\'s Jacobian")')),
     # ---- the loss experiment (loss_experiment.py)
-    Mutant("mse_on_integer_labels",
-           "the MSE run trains and validates on the integer labels instead of one-hot ones",
-           (("loss_experiment.py", MSE_LABELS, '"mean_squared_error": (y_train, y_val)}'),),
-           fails=("9.14",), says={"9.14": "one-hot"},
-           docstring=('run_loss_experiment: "mean_squared_error": fitted on (x_train, '
-                      'one_hot(y_train, n_classes))')),
+    # (MSE on the integer labels is no mutant: Keras stops it with an InvalidArgumentError
+    # at the first batch, so the student meets it in their own run.)
+    Mutant("both_runs_mean_squared_error",
+           "both runs are built with MSE and trained on one-hot labels",
+           (("loss_experiment.py", RUN_LOSSES, RUN_LOSSES.replace(
+               '"cross_entropy": "sparse_categorical_crossentropy"',
+               '"cross_entropy": "mean_squared_error"')),
+            ("loss_experiment.py", CE_LABELS,
+             'labels = {"cross_entropy": (one_hot(y_train, n_classes), '
+             'one_hot(y_val, n_classes)),')),
+           fails=("9.14",), says={"9.14": "loss='sparse_categorical_crossentropy'"},
+           docstring=('run_loss_experiment: "cross_entropy": '
+                      'loss="sparse_categorical_crossentropy", fitted on (x_train, y_train)')),
     Mutant("both_runs_cross_entropy",
            "both runs are built with the default loss (sparse categorical cross-entropy)",
            (("loss_experiment.py", RUN_LOSSES, RUN_LOSSES.replace(
