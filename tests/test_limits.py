@@ -183,16 +183,23 @@ def test_pss_meter_counts_shared_memory_once():
         _stop(idle, ready)
     pid, ready = _hold(size, shared=True, touch_in_child=True,
                        shm_file=shm_file if "/dev/shm" in folders else None)
+    expected = size * (2 if "/dev/shm" in folders else 1)
     try:
         os.read(ready, 1)
-        charged = meter.charge(pid)
+        # On a loaded machine the grandchild may still be touching pages when first read
+        # (measured once: 116 MB of 128): the most of a few readings over about 3 s counts.
+        charged = 0
+        for _ in range(6):
+            charged = max(charged, meter.charge(pid))
+            if charged >= expected - 8 * MB:
+                break
+            time.sleep(0.5)
     finally:
         _stop(pid, ready)
         if os.path.exists(shm_file):
             os.unlink(shm_file)
         if os.path.isdir(shm_folder):
             os.rmdir(shm_folder)
-    expected = size * (2 if "/dev/shm" in folders else 1)
     assert expected - 8 * MB <= charged <= expected + 24 * MB, charged / MB
 
 
