@@ -116,12 +116,12 @@ def _loss_run(setting, *, loss, labels, val_labels=None, model=0, accuracy=0.8):
     from grader import runs
     profile = config.GRADE
     settings = part.experiment_settings(profile)
-    steps = profile.epochs * -(-profile.n_train // settings["batch_size"])
+    steps = settings["epochs"] * -(-profile.n_train // settings["batch_size"])
     return runs.Run(
         setting=setting, label=f"the {setting} run", dir_name=setting,
         model={"optimizer": settings["optimizer"], "learning_rate": settings["learning_rate"],
                "loss": loss},
-        fit={"model": model, "epochs": profile.epochs, "batch_size": settings["batch_size"]},
+        fit={"model": model, "epochs": settings["epochs"], "batch_size": settings["batch_size"]},
         held_out_accuracy=accuracy, verified=True,
         facts={"x_rows": profile.n_train, "val_rows": profile.n_val, "steps": steps,
                "steps_before": 0, "full_data": True, "labels": labels,
@@ -133,7 +133,7 @@ def _loss_experiment(*runs_):
     profile = config.GRADE
     return runs.Experiment(name="loss_comparison", setting_name="run", runs=list(runs_),
                            result_error=None, returned_keys=[], n_fits=len(runs_),
-                           n_models=len(runs_), epochs=profile.epochs, n_train=profile.n_train,
+                           n_models=len(runs_), epochs=part.experiment_settings(profile)["epochs"], n_train=profile.n_train,
                            n_val=profile.n_val, verifiable=True)
 
 
