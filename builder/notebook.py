@@ -28,7 +28,8 @@ SKIP_TAG = "skip-execution"
 #: ``goal``: the learning goal (markdown); ``own``: the part's functions and answers
 #: (``module.name``; all still the skeleton's = "not attempted"); ``uses``: functions of other
 #: parts it needs; ``prepare``: code run first (or None); ``experiment``: the cell that runs
-#: it; ``plot``: the cell that shows it; ``logdir``: its TensorBoard folder (or None).
+#: it; ``plot``: the cell that shows it; ``more``: further cells (code), after the plot, for a
+#: part with a second experiment; ``logdir``: its TensorBoard folder (or None).
 PARTS = [
     {
         "part": "normalization",
@@ -271,16 +272,22 @@ PARTS = [
                 "confidently wrong), the cross-entropy gradient to stay near 1 in size while "
                 "MSE's, through the softmax, falls towards 0: MSE stops learning just when the "
                 "model is most wrong. Then answer the two questions at the bottom of "
-                "`losses.py`.",
+                "`losses.py`. Last, `run_loss_experiment` trains the same model twice with "
+                "plain SGD: with cross-entropy on the integer labels, and with MSE on one-hot "
+                "labels. **Expect** the MSE run's accuracy to stay far below the "
+                "cross-entropy run's after the same epochs (the grader expects the gap the "
+                "reference shows).",
         "write": "`mean_squared_error`, `binary_crossentropy`, "
                  "`sparse_categorical_crossentropy`, `logit_gradients` and the two answers in "
-                 "`losses.py` (NumPy only).",
+                 "`losses.py` (NumPy only); `one_hot` and `run_loss_experiment` in "
+                 "`loss_experiment.py` (Keras allowed there).",
         "own": ["losses.mean_squared_error", "losses.binary_crossentropy",
                 "losses.sparse_categorical_crossentropy", "losses.logit_gradients",
-                "losses.LOSS_FOR_TASK", "losses.MSE_ON_SOFTMAX"],
-        "uses": [],
+                "losses.LOSS_FOR_TASK", "losses.MSE_ON_SOFTMAX", "loss_experiment.one_hot",
+                "loss_experiment.run_loss_experiment"],
+        "uses": ["architecture.build_model"],
         "prepare": "import numpy as np\n"
-                   "import losses",
+                   "import loss_experiment, losses",
         "experiment": "# The numerical traps: each must print a finite number (keras.losses: 16.118, 0.0, 2000.0).\n"
                       "print(attempt(losses.binary_crossentropy, [1, 0], [0.0, 1.0]))\n"
                       "print(attempt(losses.binary_crossentropy, [1, 0], [1000.0, -1000.0], from_logits=True))\n"
@@ -301,7 +308,25 @@ PARTS = [
                 "             ylabel=\"size of the gradient w.r.t. the logits\", yscale=\"log\",\n"
                 "             title=\"a confidently wrong prediction: which loss still learns?\")\n"
                 "    axes.legend()",
-        "logdir": None,
+        "more": ["# The same model, data and SGD settings twice: cross-entropy on the labels, MSE on one-hot labels.\n"
+                 "x_train_scaled = scaled(x_train_raw, normalization.normalize_pixels)\n"
+                 "x_val_scaled = scaled(x_val_raw, normalization.normalize_pixels)\n"
+                 "loss_results = attempt(loss_experiment.run_loss_experiment,\n"
+                 "                       x_train_scaled, y_train, x_val_scaled, y_val, \"logs/loss_experiment\")",
+                 "import matplotlib.pyplot as plt\n"
+                 "if loss_results is None:\n"
+                 "    print(\"nothing to plot yet: write one_hot and run_loss_experiment in loss_experiment.py\")\n"
+                 "else:\n"
+                 "    figure, axes = plt.subplots(figsize=(7, 4), layout=\"constrained\")\n"
+                 "    for name, history in loss_results.items():\n"
+                 "        history = getattr(history, \"history\", history)\n"
+                 "        epochs = range(1, len(history[\"accuracy\"]) + 1)\n"
+                 "        line, = axes.plot(epochs, history[\"val_accuracy\"], marker=\"o\", label=f\"{name} (validation)\")\n"
+                 "        axes.plot(epochs, history[\"accuracy\"], \"--\", color=line.get_color(), label=f\"{name} (training)\")\n"
+                 "    axes.set(xlabel=\"epoch\", ylabel=\"accuracy\", ylim=(0, 1),\n"
+                 "             title=\"the same model and data: which loss learns?\")\n"
+                 "    axes.legend(fontsize=\"small\")"],
+        "logdir": "logs/loss_experiment",
     },
     {
         "part": "hyperparameter_search",
@@ -465,6 +490,7 @@ def _part_cells(number, part):
     for key in ("experiment", "plot"):
         if part.get(key):
             cells.append(("code", part[key]))
+    cells += [("code", source) for source in part.get("more", ())]
     if part.get("logdir"):
         cells.append(("tensorboard", f"# In Jupyter: TensorBoard for this experiment's runs.\n"
                                      f"%load_ext tensorboard\n"

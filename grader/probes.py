@@ -27,6 +27,9 @@ keras = None  # set by prepare_worker()
 
 #: Largest array (elements) the recording builder copies for the replay: 2 x the training set.
 MAX_SAVED_ELEMENTS = 4_000_000
+#: The loss of the grader's reference model (``grader.reference_model.DEFAULT_LOSS``): the
+#: recording builder passes ``loss`` on only when a call asks for another one.
+DEFAULT_LOSS = "sparse_categorical_crossentropy"
 
 
 def prepare_worker(threads=None):
@@ -258,10 +261,13 @@ class RecordingBuilder:
                 "shape": list(array.shape)}
 
     def __call__(self, n_classes=10, *, optimizer="adam", learning_rate=0.001, input_dim=784,
-                 input_scale=None, hidden_units=250, l2=0.0, dropout=0.0, batch_norm=False):
+                 input_scale=None, hidden_units=250, l2=0.0, dropout=0.0, batch_norm=False,
+                 loss=DEFAULT_LOSS):
         options = {name: value for name, value, default in (
             ("hidden_units", hidden_units, 250), ("l2", l2, 0.0), ("dropout", dropout, 0.0),
             ("batch_norm", batch_norm, False)) if not _same(value, default)}
+        if not (isinstance(loss, str) and loss == DEFAULT_LOSS):
+            options["loss"] = loss
         keras.utils.set_random_seed(self.seed)
         # Options left at their defaults are not passed: the student's own build_model (the
         # self-check's builder) needs to accept only what an experiment really asks of it.
@@ -276,7 +282,9 @@ class RecordingBuilder:
                             "hidden_units": _plain_number(hidden_units), "l2": _plain_number(l2),
                             "dropout": _plain_number(dropout),
                             "batch_norm": batch_norm if isinstance(batch_norm, bool)
-                            else repr(batch_norm)[:40]})
+                            else repr(batch_norm)[:40],
+                            "loss": loss[:60] if isinstance(loss, str)
+                            else {"type": type(loss).__name__[:60]}})
         original_fit = model.fit
         builder = self
 

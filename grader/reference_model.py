@@ -4,13 +4,19 @@ When grading, the experiments of Parts 1 and 3-5 (and every later training part)
 models built here instead of the student's ``build_model``, so a Part 2 mistake costs
 Part 2's points only. The options beyond today's required architecture (``hidden_units``,
 ``l2``, ``dropout``, ``batch_norm``, a learning-rate schedule) serve the search and
-regularization parts; their defaults build exactly the required model.
+regularization parts, ``loss`` Part 9's experiment; their defaults build exactly the
+required model.
 """
 
 #: Steps per execution: identical results, far less per-step overhead on CPU.
 STEPS_PER_EXECUTION = 16
 #: Learning-rate schedules the builder (and so the replay) accepts, by class name.
 SCHEDULES = ("ExponentialDecay",)
+#: Losses the builder (and so the replay) compiles with; the first is the default.
+#: ``mean_squared_error`` is Part 9's experiment: MSE between the softmax output and one-hot
+#: labels (Keras resolves the metric "accuracy" to categorical accuracy for those).
+LOSSES = ("sparse_categorical_crossentropy", "mean_squared_error")
+DEFAULT_LOSS = LOSSES[0]
 
 
 def learning_rate_value(keras, learning_rate):
@@ -27,16 +33,21 @@ def learning_rate_value(keras, learning_rate):
 
 def builder(keras):
     """Return ``make_model(n_classes, *, optimizer, learning_rate, input_dim, input_scale,
-    hidden_units=250, l2=0.0, dropout=0.0, batch_norm=False)``."""
+    hidden_units=250, l2=0.0, dropout=0.0, batch_norm=False,
+    loss="sparse_categorical_crossentropy")``."""
     classes = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
                "rmsprop": keras.optimizers.RMSprop, "adagrad": keras.optimizers.Adagrad,
                "nadam": keras.optimizers.Nadam}
 
     def make_model(n_classes, *, optimizer, learning_rate, input_dim, input_scale,
-                   hidden_units=250, l2=0.0, dropout=0.0, batch_norm=False):
+                   hidden_units=250, l2=0.0, dropout=0.0, batch_norm=False,
+                   loss=DEFAULT_LOSS):
         name = str(optimizer).lower()
         if name not in classes:
             raise ValueError(f"unknown optimizer {optimizer!r}: expected one of {', '.join(classes)}")
+        if not isinstance(loss, str) or loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)} "
+                             "(the name, as a string)")
         stack = [keras.Input(shape=(int(input_dim),))]
         if input_scale is not None:
             stack.append(keras.layers.Rescaling(float(input_scale)))
@@ -50,7 +61,7 @@ def builder(keras):
         stack.append(keras.layers.Dense(int(n_classes), activation="softmax", name="output"))
         model = keras.Sequential(stack, name="mlp")  # the same tags in every run's logs
         model.compile(optimizer=classes[name](learning_rate=learning_rate_value(keras, learning_rate)),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                      loss=loss, metrics=["accuracy"],
                       steps_per_execution=STEPS_PER_EXECUTION)
         return model
 

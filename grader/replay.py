@@ -63,6 +63,10 @@ MAX_HIDDEN_UNITS = 2048
 SCHEDULES = {"ExponentialDecay": {"initial_learning_rate": (1e-12, 1e3), "decay_steps": (1, 1e7),
                                   "decay_rate": (1e-6, 10.0)}}
 EARLY_STOPPING_MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+#: Losses the replay compiles with (``grader.reference_model.LOSSES``; a test keeps the two
+#: lists equal). A run with the default loss has no ``loss`` in its job key.
+LOSSES = ("sparse_categorical_crossentropy", "mean_squared_error")
+DEFAULT_LOSS = LOSSES[0]
 
 
 class NotReplayable(ValueError):
@@ -142,6 +146,14 @@ def job_for(experiment, run, step_arrays, data, profile, replay_context, known=N
         "dropout": _number(model.get("dropout", 0.0), "dropout", low=0.0, high=0.95),
         "batch_norm": _flag(model.get("batch_norm", False), "batch_norm"),
     }
+    loss = model.get("loss", DEFAULT_LOSS)
+    if not isinstance(loss, str) or loss not in LOSSES:
+        found = repr(loss) if isinstance(loss, str) else \
+            f"a {loss.get('type')}" if isinstance(loss, dict) else repr(loss)
+        raise NotReplayable(f"loss={found[:80]} (build_fn takes loss="
+                            f"{' or '.join(map(repr, LOSSES))}, as a string)")
+    if loss != DEFAULT_LOSS:
+        key_model["loss"] = loss
     chain = [fit for index, fit in enumerate(experiment.fits)
              if fit.get("model") == run.fit.get("model") and index <= run.fit_index]
     if any(fit.get("iterations_after") is None for fit in chain):
@@ -153,7 +165,8 @@ def job_for(experiment, run, step_arrays, data, profile, replay_context, known=N
     known = known_arrays(data) if known is None else known
     key_fits, arrays = [], {}
     for position, fit in enumerate(chain):
-        key_fit, fit_arrays = _fit_key(fit, key_model["n_classes"], known, step_arrays, profile)
+        key_fit, fit_arrays = _fit_key(fit, key_model["n_classes"], known, step_arrays, profile,
+                                       loss)
         key_fits.append(key_fit)
         arrays.update({f"{position}.{role}": array for role, array in fit_arrays.items()})
     budget = max(MAX_EPOCH_FACTOR * profile.epochs * (profile.n_train + profile.n_val),
@@ -205,7 +218,7 @@ def _early_stopping(value):
                                         low=0, high=MAX_EPOCHS, integer=True)}
 
 
-def _fit_key(fit, n_classes, known, step_arrays, profile):
+def _fit_key(fit, n_classes, known, step_arrays, profile, loss=DEFAULT_LOSS):
     if fit.get("other_arguments"):
         raise NotReplayable("fit was also given " + ", ".join(map(str, fit["other_arguments"])))
     # Twice the grader's rows: an augmented training set (Part 11) is the given rows plus a
@@ -235,7 +248,7 @@ def _fit_key(fit, n_classes, known, step_arrays, profile):
         key["arrays"][role], arrays[role] = entry, array
     if ("x_val" in arrays) != ("y_val" in arrays):
         raise NotReplayable("validation_data without both inputs and labels")
-    _check_shapes(arrays, n_classes, n_rows_max)
+    _check_shapes(arrays, n_classes, n_rows_max, loss)
     if key["validation_split"] and "x_val" not in arrays:
         kept = math.floor(len(arrays["x"]) * (1.0 - key["validation_split"]))
         if not 1 <= kept < len(arrays["x"]):
@@ -262,7 +275,9 @@ def _resolve(reference, role, known, step_arrays):
     raise NotReplayable(f"{what} were {reference.get('type', 'not arrays')}")
 
 
-def _check_shapes(arrays, n_classes, n_rows_max):
+def _check_shapes(arrays, n_classes, n_rows_max, loss=DEFAULT_LOSS):
+    """Inputs of 784 finite pixels; labels one integer class per row, or (a model compiled
+    with mean squared error) one row of ``n_classes`` finite targets per row, e.g. one-hot."""
     for inputs, labels in (("x", "y"), ("x_val", "y_val")):
         if inputs not in arrays:
             continue
@@ -271,9 +286,14 @@ def _check_shapes(arrays, n_classes, n_rows_max):
             raise NotReplayable(f"inputs of shape {x.shape}")
         if not np.all(np.isfinite(x)):
             raise NotReplayable("inputs with NaN or infinity")
+        if loss == "mean_squared_error" and y.ndim == 2 and y.shape == (len(x), n_classes) \
+                and y.dtype.kind in "biuf" and np.all(np.isfinite(y)):
+            continue  # targets per class (one-hot labels)
         if y.ndim != 1 or len(y) != len(x) or y.dtype.kind not in "iu" or \
                 (len(y) and (y.min() < 0 or y.max() >= n_classes)):
-            raise NotReplayable(f"labels of shape {y.shape} and dtype {y.dtype}")
+            raise NotReplayable(f"labels of shape {y.shape} and dtype {y.dtype}" + (
+                f" (with loss={loss!r}: one integer class per row, or a row of {n_classes} "
+                "targets, e.g. one-hot, per row)" if loss != DEFAULT_LOSS else ""))
 
 
 # ------------------------------------------------------------------------ fingerprints

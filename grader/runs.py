@@ -258,6 +258,31 @@ def fit_facts(fits, index, arrays, data):
     }
 
 
+def label_encoding(reference, arrays, data, split):
+    """How a fit's labels (``reference``, a record of the recording builder) encode the
+    grader's ``split`` labels ("y_train" or "y_val"), measured on the arrays themselves:
+
+    * ``"labels"``: the grader's integer labels (its own array, or an integer copy equal
+      row for row);
+    * ``"one_hot"``: their one-hot encoding (one row per label, every value exactly 0 or 1,
+      a single 1 per row, at the label's column);
+    * None: anything else (other rows, another order, smoothed or shuffled labels).
+    """
+    truth = data[split]
+    named = _grader_split(reference)
+    if named is not None:
+        return "labels" if named == split else None
+    array = _saved_array(reference, arrays)
+    if array is None or array.dtype.kind not in "biuf" or len(array) != len(truth):
+        return None
+    if array.ndim == 1:
+        return "labels" if array.dtype.kind in "iu" and np.array_equal(array, truth) else None
+    if array.ndim != 2 or array.shape[1] <= int(np.max(truth, initial=0)):
+        return None
+    binary = np.all((array == 0) | (array == 1)) and np.all(np.sum(array == 1, axis=1) == 1)
+    return "one_hot" if binary and np.array_equal(np.argmax(array, axis=1), truth) else None
+
+
 #: Share of neighbouring-value pairs that may break the "function of the raw pixel" rule.
 ROW_FOR_ROW_TOLERANCE = 0.001
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from grader import artifacts, engine, parts
+from grader import artifacts, calibration, config, engine, parts
 from grader.parts import loss_functions as part
 
 
@@ -62,7 +62,8 @@ def _env(outputs):
 
 def _value_cases():
     cases = engine.ExceptionTestFile.from_file(str(parts.load("loss_functions").test_file)).test_cases
-    return [case for case in cases if "loss_concept_answers" not in engine.case_parameters(case)]
+    return [case for case in cases if not {"loss_concept_answers", "loss_comparison"}
+            & set(engine.case_parameters(case))]
 
 
 def test_keras_values_pass_every_value_test(keras_outputs):
@@ -107,3 +108,75 @@ def test_numpy_only_check_names_the_import(keras_outputs):
     for case in _value_cases():
         passed, message = engine.run_case(case, env)
         assert not passed and "'keras' on line 2" in message, (case.name, message)
+
+
+# ---------------------------------------------------------------- the loss experiment
+
+def _loss_run(setting, *, loss, labels, val_labels=None, model=0, accuracy=0.8):
+    from grader import runs
+    profile = config.GRADE
+    settings = part.experiment_settings(profile)
+    steps = settings["epochs"] * -(-profile.n_train // settings["batch_size"])
+    return runs.Run(
+        setting=setting, label=f"the {setting} run", dir_name=setting,
+        model={"optimizer": settings["optimizer"], "learning_rate": settings["learning_rate"],
+               "loss": loss},
+        fit={"model": model, "epochs": settings["epochs"], "batch_size": settings["batch_size"]},
+        held_out_accuracy=accuracy, verified=True,
+        facts={"x_rows": profile.n_train, "val_rows": profile.n_val, "steps": steps,
+               "steps_before": 0, "full_data": True, "labels": labels,
+               "val_labels": val_labels or labels})
+
+
+def _loss_experiment(*runs_):
+    from grader import runs
+    profile = config.GRADE
+    return runs.Experiment(name="loss_comparison", setting_name="run", runs=list(runs_),
+                           result_error=None, returned_keys=[], n_fits=len(runs_),
+                           n_models=len(runs_), epochs=part.experiment_settings(profile)["epochs"], n_train=profile.n_train,
+                           n_val=profile.n_val, verifiable=True)
+
+
+def _loss_case(number):
+    cases = engine.ExceptionTestFile.from_file(str(parts.load("loss_functions").test_file)).test_cases
+    return next(case for case in cases if case.name.startswith(f"{number} "))
+
+
+AS_ASKED = {"cross_entropy": dict(loss="sparse_categorical_crossentropy", labels="labels"),
+            "mean_squared_error": dict(loss="mean_squared_error", labels="one_hot", model=1)}
+GAP_THRESHOLDS = {"loss_experiment.accuracy_gap": {"min": 0.36, "max": 0.49, "std": 0.05,
+                                                    "mean": 0.44},
+                  "loss_experiment.cross_entropy.held_out_accuracy":
+                      {"min": 0.79, "max": 0.85, "std": 0.02, "mean": 0.82}}
+
+
+@pytest.mark.parametrize("mse_run, says", [
+    (dict(loss="mean_squared_error", labels="labels", model=1), "one-hot"),
+    (dict(loss="mean_squared_error", labels="one_hot", val_labels="labels", model=1),
+     "validation labels"),
+    (dict(loss="sparse_categorical_crossentropy", labels="labels", model=1),
+     "loss='mean_squared_error'"),
+])
+def test_each_way_the_mse_run_is_not_as_asked_is_named(mse_run, says):
+    """9.14 names the MSE run's loss or labels; 9.18 then leaves the runs alone (one
+    mistake, one test)."""
+    env = {"loss_comparison": _loss_experiment(
+        _loss_run("cross_entropy", **AS_ASKED["cross_entropy"]),
+        _loss_run("mean_squared_error", accuracy=0.8, **mse_run)),
+        "profile": config.GRADE, "thresholds": calibration.Thresholds(GAP_THRESHOLDS)}
+    passed, message = engine.run_case(_loss_case("9.14"), env)
+    assert not passed and says in message, message
+    assert engine.run_case(_loss_case("9.18"), env) == (True, "passed")
+
+
+@pytest.mark.parametrize("mse_accuracy, passes", [(0.42, True), (0.70, False), (0.85, False)])
+def test_mse_must_lag_by_half_the_references_smallest_gap(mse_accuracy, passes):
+    env = {"loss_comparison": _loss_experiment(
+        _loss_run("cross_entropy", accuracy=0.82, **AS_ASKED["cross_entropy"]),
+        _loss_run("mean_squared_error", accuracy=mse_accuracy, **AS_ASKED["mean_squared_error"])),
+        "profile": config.GRADE, "thresholds": calibration.Thresholds(GAP_THRESHOLDS)}
+    assert engine.run_case(_loss_case("9.14"), env) == (True, "passed")
+    passed, message = engine.run_case(_loss_case("9.18"), env)
+    assert passed == passes, message
+    if not passes:
+        assert "0.180 below" in message

@@ -251,3 +251,104 @@ def test_a_malformed_record_costs_its_run_not_the_grade(recorded, data):
     for run in runs:
         assert not run.verified and "could not read this run's record" in run.replay_problem
         assert "TypeError" in run.replay_problem
+
+
+def test_the_builder_and_the_replay_accept_the_same_losses():
+    """The losses the reference builder compiles with and those the replay accepts are the
+    same ones, with the same default (a default run's job key has no ``loss``)."""
+    assert replay.LOSSES == reference_model.LOSSES
+    assert replay.DEFAULT_LOSS == reference_model.DEFAULT_LOSS == probes.DEFAULT_LOSS
+
+
+def test_the_default_loss_builds_the_model_it_always_built(data):
+    """``loss`` left out or given as the default: the same compiled loss, the same initial
+    weights, and the recording builder does not pass it on (the self-check's builder, the
+    student's own build_model, needs to accept only what an experiment asks of it)."""
+    make_model = reference_model.builder(keras)
+    models = []
+    for options in ({}, {"loss": reference_model.DEFAULT_LOSS}):
+        keras.utils.set_random_seed(3)
+        models.append(make_model(4, optimizer="adam", learning_rate=0.001, input_dim=784,
+                                 input_scale=None, **options))
+    assert models[0].loss == models[1].loss == "sparse_categorical_crossentropy"
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    seen = []
+    builder = probes.RecordingBuilder(lambda *args, **kwargs: seen.append(kwargs) or models[0],
+                                      known_arrays=replayer.known_arrays(data))
+    builder(4, loss=reference_model.DEFAULT_LOSS)
+    assert "loss" not in seen[0] and builder.models[0]["loss"] == reference_model.DEFAULT_LOSS
+
+
+@pytest.fixture(scope="module")
+def mse_recorded(data):
+    """Part 9's MSE run: the grader's builder with loss="mean_squared_error", trained on
+    one-hot labels (a copy the recording builder saves) and validated on one-hot labels."""
+    known = replayer.known_arrays(data)
+    builder = probes.RecordingBuilder(reference_model.builder(keras), seed=GRADE.seed,
+                                      known_arrays=known)
+    eye = np.eye(4, dtype=np.float32)
+    model = builder(4, optimizer="sgd", learning_rate=0.5, loss="mean_squared_error")
+    history = model.fit(known["x_train_normalized"], eye[data["y_train"]], epochs=2,
+                        batch_size=32, verbose=0,
+                        validation_data=(known["x_val_normalized"], eye[data["y_val"]]))
+    return json.loads(json.dumps(builder.to_json())), builder.arrays(), history.history
+
+
+def test_an_mse_run_on_one_hot_labels_is_recorded_and_replayed(mse_recorded, data):
+    record, arrays, history = mse_recorded
+    assert record["models"][0]["loss"] == "mean_squared_error"
+    assert record["fits"][0]["y"]["kind"] == "saved" and record["fits"][0]["y"]["shape"] == [240, 4]
+    assert 0.0 <= history["val_accuracy"][-1] <= 1.0  # categorical accuracy on one-hot labels
+    job = _jobs(record, arrays, data)[0]
+    assert job.key["model"]["loss"] == "mean_squared_error"
+    entry = replay.run_jobs([job], InProcessWorker(data), 300)[job.digest]
+    assert replay.distance(_weights(arrays, 0), entry["probabilities"], job) \
+        <= replay.FINGERPRINT_TOLERANCE
+    assert entry["history"]["loss"] == pytest.approx(history["loss"], rel=1e-4)
+
+
+def test_a_lie_about_the_loss_is_not_verified(mse_recorded, data):
+    """The MSE run claimed as a cross-entropy run cannot be replayed on its one-hot labels,
+    and claimed with other (integer) labels, it does not give the claimed weights; a loss
+    the replay does not know is named."""
+    record, arrays, _ = mse_recorded
+    lying = copy.deepcopy(record)
+    del lying["models"][0]["loss"]
+    with pytest.raises(replay.NotReplayable, match="labels of shape"):
+        _jobs(lying, arrays, data)
+    lying["fits"][0]["y"] = {"kind": "grader", "name": "y_train"}
+    lying["fits"][0]["y_val"] = {"kind": "grader", "name": "y_val"}
+    job = _jobs(lying, arrays, data)[0]
+    entry = replay.run_jobs([job], InProcessWorker(data), 300)[job.digest]
+    assert replay.distance(_weights(arrays, 0), entry["probabilities"], job) \
+        > replay.FINGERPRINT_TOLERANCE
+    for loss, says in (("categorical_crossentropy", "categorical_crossentropy"),
+                       ({"type": "MeanSquaredError"}, "MeanSquaredError")):
+        lying["models"][0]["loss"] = loss
+        with pytest.raises(replay.NotReplayable, match=says):
+            _jobs(lying, arrays, data)
+
+
+def test_one_hot_labels_count_as_the_graders_only_when_they_encode_them(data):
+    """``runs.label_encoding``: the grader's labels by name or equal copy, their exact
+    one-hot encoding; never other rows, another order, or smoothed labels."""
+    from grader import runs
+    y = data["y_train"]
+    eye = np.eye(4)
+
+    def kind(array, split="y_train"):
+        return runs.label_encoding({"kind": "saved", "array": "a"}, {"a": array}, data, split)
+
+    assert runs.label_encoding({"kind": "grader", "name": "y_train"}, {}, data, "y_train") \
+        == "labels"
+    assert runs.label_encoding({"kind": "grader", "name": "y_val"}, {}, data, "y_train") is None
+    assert kind(y.astype(np.int32)) == "labels"
+    assert kind(eye[y].astype(np.float32)) == "one_hot"
+    assert kind(eye[y].astype(np.uint8)) == "one_hot"
+    assert kind(eye[y][::-1]) is None                     # another order
+    assert kind(eye[y][:100]) is None                     # a subset
+    assert kind(eye[np.roll(y, 1)]) is None               # shifted labels
+    assert kind(eye[y] * 0.9 + 0.025) is None             # label smoothing
+    assert kind(eye[y].astype(np.float32), "y_val") is None
+    assert kind(y.astype(np.float32)) is None             # float class numbers

@@ -13,6 +13,12 @@ an example in a docstring shows.
 
 ``losses.py`` must compute with NumPy: a submission that imports TensorFlow, Keras,
 PyTorch or JAX there earns none of the computed values (9.1-9.9).
+
+9.13-9.18 judge the experiment of ``loss_experiment.py`` (the same model trained with
+cross-entropy on the integer labels and with MSE on one-hot labels), like the other
+training parts: every run replayed (the evidence rule of ``grader.experiment_checks``),
+9.14 names each way a run did not train as asked (its loss, its labels, its settings),
+9.17-9.18 set the runs trained as asked against the reference's calibrated figures.
 """
 
 import ast
@@ -21,10 +27,12 @@ import math
 import numpy as np
 from otter.test_files import test_case
 
-from grader.checks import check, check_step, fail, shown
+from grader import experiment_checks as ex
+from grader.checks import check, check_at_least, check_step, fail, shown
 from grader.choices import choice as _answer
 from grader.parts.loss_functions import (BCE_CASES, EXAMPLES, GRADIENT_CASES, MSE_CASES,
-                                         SCCE_CASES)
+                                         RUN_LABELS, RUN_LOSSES, SCCE_CASES, accuracy_gap,
+                                         experiment_settings, model_loss)
 
 OK_FORMAT = False
 name = "Part 9: loss functions"
@@ -365,3 +373,75 @@ def test_docstring_examples(binary_ce_values, sparse_ce_values, logit_gradient_v
     for case, output in zip(GRADIENT_CASES, logit_gradient_values.value["outputs"]):
         if _example(case):
             _judge_mse_gradient(case, output)
+
+
+# -------------------------------------------------------------------------- experiment
+
+#: How each run's labels should look, and how to make them, for messages.
+LABEL_WORDS = {"labels": ("the integer labels y_train and y_val as given",
+                          "pass y_train and y_val to the cross-entropy run unchanged"),
+               "one_hot": ("one-hot labels: one_hot(y_train, n_classes) and one_hot(y_val, "
+                           "n_classes), one 0/1 column per class",
+                           "MSE compares one number per class: give the MSE run one_hot(y) "
+                           "for training AND validation")}
+
+
+def _found_labels(kind):
+    return {"labels": "the integer labels", "one_hot": "one-hot labels",
+            None: "labels that are neither"}[kind]
+
+
+def _loss_problems(experiment, run, profile):
+    """Every way ``run`` did not train as asked: its loss, its labels, the settings."""
+    if run.fit is None:
+        return [(f"a model trained for {run.label}", "none", "call fit once per run")]
+    problems = []
+    wanted, found = RUN_LOSSES[run.setting], model_loss(run.model)
+    if found != wanted:
+        problems.append((f"the model for {run.label} built with loss={wanted!r}",
+                         f"loss={found!r}", f"pass loss={wanted!r} to build_fn for this run"))
+    want_labels = RUN_LABELS[run.setting]
+    for fact, which in (("labels", "training"), ("val_labels", "validation")):
+        kind = run.facts.get(fact)
+        if kind != want_labels:
+            problems.append((f"{run.label} to use {LABEL_WORDS[want_labels][0]} (its "
+                             f"{which} labels)", _found_labels(kind),
+                             LABEL_WORDS[want_labels][1]))
+            break
+    settings = experiment_settings(profile)
+    problems += ex.run_problems(experiment, run, learning_rate=settings["learning_rate"],
+                                optimizer=settings["optimizer"],
+                                batch_size=settings["batch_size"])
+    return problems
+
+
+def _as_asked(experiment, run, profile):
+    """Did ``run`` train a fresh model of its own exactly as asked, verified by the replay?"""
+    if run.fit is None or run.facts.get("steps_before") != 0 or ex.unverified(experiment, run):
+        return False
+    if sum(other.fit is not None and other.fit["model"] == run.fit["model"]
+           for other in experiment.runs) > 1:
+        return False
+    return not _loss_problems(experiment, run, profile)
+
+
+@test_case(name="9.13 one history per loss", points=1, hidden=False)
+def test_loss_comparison_histories(loss_comparison):
+    ex.check_histories(loss_comparison)
+
+
+@test_case(name="9.14 a fresh model per run: cross-entropy on the integer labels, MSE on "
+                "one-hot labels, both with the settings asked for", points=2, hidden=False)
+def test_loss_comparison_settings(loss_comparison, profile):
+    ex.check_fresh_models(loss_comparison)
+    for run in loss_comparison.runs:
+        problems = _loss_problems(loss_comparison, run, profile)
+        if problems:
+            fail(*problems[0])
+
+
+@test_case(name="9.15 each run logged to log_dir/<name>, the logs equal to the histories",
+           points=1, hidden=False)
+def test_loss_comparison_logs(loss_comparison):
+    ex.check_run_dirs(loss_comparison)
+    ex.check_logs_match_history(loss_comparison)

@@ -1,4 +1,5 @@
-"""Mutants of Part 9 (loss functions in NumPy, ``losses.py``)."""
+"""Mutants of Part 9 (loss functions in NumPy, ``losses.py``; the loss experiment,
+``loss_experiment.py``)."""
 
 from mutants.corpus import Mutant
 
@@ -10,6 +11,11 @@ BCE_LOGITS = """        per_entry = (np.maximum(outputs, 0.0) - outputs * labels
                      + np.log1p(np.exp(-np.abs(outputs))))"""
 SHIFT = "shifted = scores - np.max(scores, axis=-1, keepdims=True)"
 MSE_GRADIENT = '"mse": p * (d_loss_d_p - np.dot(p, d_loss_d_p))}'
+MSE_LABELS = ('"mean_squared_error": (one_hot(y_train, n_classes), '
+              'one_hot(y_val, n_classes))}')
+CE_LABELS = 'labels = {"cross_entropy": (y_train, y_val),'
+RUN_LOSSES = '''RUN_LOSSES = {"cross_entropy": "sparse_categorical_crossentropy",
+              "mean_squared_error": "mean_squared_error"}'''
 
 MUTANTS = (
     Mutant("bce_log_without_clipping",
@@ -59,4 +65,26 @@ MUTANTS = (
            fails=("9.9", "9.12"), says={"*": "Jacobian"},
            docstring=('logit_gradients([0.0, 0.0], 0)["mse"] = array([-0.25, 0.25]) ("multiplied'
                       ' by the softmax\'s Jacobian")')),
+    # ---- the loss experiment (loss_experiment.py)
+    # (MSE on the integer labels is no mutant: Keras stops it with an InvalidArgumentError
+    # at the first batch, so the student meets it in their own run.)
+    Mutant("both_runs_mean_squared_error",
+           "both runs are built with MSE and trained on one-hot labels",
+           (("loss_experiment.py", RUN_LOSSES, RUN_LOSSES.replace(
+               '"cross_entropy": "sparse_categorical_crossentropy"',
+               '"cross_entropy": "mean_squared_error"')),
+            ("loss_experiment.py", CE_LABELS,
+             'labels = {"cross_entropy": (one_hot(y_train, n_classes), '
+             'one_hot(y_val, n_classes)),')),
+           fails=("9.14",), says={"9.14": "loss='sparse_categorical_crossentropy'"},
+           docstring=('run_loss_experiment: "cross_entropy": '
+                      'loss="sparse_categorical_crossentropy", fitted on (x_train, y_train)')),
+    Mutant("both_runs_cross_entropy",
+           "both runs are built with the default loss (sparse categorical cross-entropy)",
+           (("loss_experiment.py", RUN_LOSSES, RUN_LOSSES.replace(
+               '"mean_squared_error": "mean_squared_error"',
+               '"mean_squared_error": "sparse_categorical_crossentropy"')),
+            ("loss_experiment.py", MSE_LABELS, '"mean_squared_error": (y_train, y_val)}')),
+           fails=("9.14",), says={"9.14": "loss='mean_squared_error'"},
+           docstring='run_loss_experiment: "mean_squared_error": loss="mean_squared_error"'),
 )

@@ -1,4 +1,4 @@
-"""Correct-but-different solutions of Part 9 (``losses.py``)."""
+"""Correct-but-different solutions of Part 9 (``losses.py``, ``loss_experiment.py``)."""
 
 from variants.corpus import Variant
 
@@ -25,6 +25,22 @@ SCCE_BODY = """    labels = np.asarray(y_true).astype(np.int64).reshape(-1)
 MSE_GRADIENT = """    d_loss_d_p = 2.0 * (p - target) / p.size
     return {"cross_entropy": p - target, "mse": p * (d_loss_d_p - np.dot(p, d_loss_d_p))}
 """
+
+LOSS_RUNS = '''    labels = {"cross_entropy": (y_train, y_val),
+              "mean_squared_error": (one_hot(y_train, n_classes), one_hot(y_val, n_classes))}
+    histories = {}
+    for name, loss in RUN_LOSSES.items():
+        train_labels, val_labels = labels[name]
+        keras.utils.set_random_seed(seed)
+        model = build_fn(n_classes, optimizer=optimizer, learning_rate=learning_rate, loss=loss)
+        tensorboard = keras.callbacks.TensorBoard(log_dir=os.path.join(log_dir, name))
+        history = model.fit(x_train, train_labels, batch_size=batch_size, epochs=epochs,
+                            validation_data=(x_val, val_labels), callbacks=[tensorboard],
+                            verbose=0)
+        histories[name] = {key: [float(v) for v in values]
+                           for key, values in history.history.items()}
+    return histories
+'''
 
 VARIANTS = (
     # log(sigmoid(z)) = -logaddexp(0, -z); probabilities: log1p(-p) for log(1 - p), and
@@ -62,4 +78,27 @@ VARIANTS = (
     mse = jacobian.T @ (2.0 / len(p) * (p - target))
     return dict(cross_entropy=p - target, mse=mse)
 """))),
+    # The loss experiment without the loop and one_hot: keras.utils.to_categorical (float64
+    # one-hot labels), the runs' fits written out, the History objects returned as they are.
+    Variant("loss_experiment_to_categorical",
+            "run_loss_experiment with keras.utils.to_categorical, two explicit fits, History "
+            "objects returned",
+            (("loss_experiment.py", LOSS_RUNS,
+              """    histories = {}
+    keras.utils.set_random_seed(seed)
+    model = build_fn(n_classes, optimizer=optimizer, learning_rate=learning_rate)
+    histories["cross_entropy"] = model.fit(
+        x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0,
+        validation_data=(x_val, y_val),
+        callbacks=[keras.callbacks.TensorBoard(f"{log_dir}/cross_entropy")])
+    keras.utils.set_random_seed(seed)
+    model = build_fn(n_classes, optimizer=optimizer, learning_rate=learning_rate,
+                     loss="mean_squared_error")
+    histories["mean_squared_error"] = model.fit(
+        x_train, keras.utils.to_categorical(y_train, n_classes), batch_size=batch_size,
+        epochs=epochs, verbose=0,
+        validation_data=(x_val, keras.utils.to_categorical(y_val, n_classes)),
+        callbacks=[keras.callbacks.TensorBoard(f"{log_dir}/mean_squared_error")])
+    return histories
+"""),)),
 )

@@ -1,18 +1,28 @@
 """Part 9: loss functions in NumPy (``losses.py``): mean squared error, binary and sparse
 categorical cross-entropy (with ``from_logits``), the gradients of cross-entropy and of MSE
-with respect to the logits, and two multiple-choice answers.
+with respect to the logits, and two multiple-choice answers; then one experiment
+(``loss_experiment.py``): the same model trained with cross-entropy and with MSE.
 
-Nothing is trained: every probe calls a pure function on the grader's fixed inputs below,
-and the test file computes the expected values itself from the same constants (never from
-the record). The inputs include the numerical traps: probabilities of exactly 0 and 1, and
-logits of +-1000.
+The NumPy functions are not trained: every probe calls a pure function on the grader's
+fixed inputs below, and the test file computes the expected values itself from the same
+constants (never from the record). The inputs include the numerical traps: probabilities
+of exactly 0 and 1, and logits of +-1000.
+
+The experiment (step ``loss_comparison``) calls ``run_loss_experiment`` with the grader's
+normalized training and validation data and its recording builder, like the other training
+parts: every run is replayed on the trusted side, and calibrated. The MSE run trains on
+one-hot labels, a copy the recording builder saves; ``build_experiment`` judges on the
+trusted side, from the saved arrays, that they encode the grader's labels row for row.
 """
+
+import math
 
 import numpy as np
 
+from grader import probes
 from grader.choices import every_question, questions, record_answers
-from grader.parts import Part, one_output_per_case
-from grader.probes import student_traceback, value_record
+from grader.parts import Part, Sweep, one_output_per_case
+from grader.probes import StepError, student_traceback, value_record
 
 #: ``(y_true, y_pred)`` pairs for ``mean_squared_error``.
 MSE_CASES = (
@@ -154,15 +164,133 @@ def step_loss_concept_answers(ctx):
     return record_answers(ctx.module("losses"), ctx.inputs.get("questions", [])), {}
 
 
+# ------------------------------------------------------------------------ experiment
+
+#: The runs of ``run_loss_experiment``, by name, and the loss each must compile with.
+RUN_LOSSES = {"cross_entropy": "sparse_categorical_crossentropy",
+              "mean_squared_error": "mean_squared_error"}
+RUN_NAMES = tuple(RUN_LOSSES)
+#: The labels each run must train and validate on: the grader's integer labels, or their
+#: one-hot encoding (``grader.runs.label_encoding``).
+RUN_LABELS = {"cross_entropy": "labels", "mean_squared_error": "one_hot"}
+#: The experiment's optimizer. Plain SGD: Adam rescales each step by the gradient's own size,
+#: which hides MSE's small gradients (at Adam 0.001 the two runs end within 0.01 of each
+#: other); at SGD 0.5 MSE lags by 0.29-0.50 of held-out accuracy after 180-190 updates.
+EXPERIMENT = {"optimizer": "sgd", "learning_rate": 0.5}
+#: The fewest SGD updates each run makes, whatever the size of the data: the lesson needs
+#: training time, not rows. At 14 updates (200 rows, 2 epochs) the cross-entropy run is
+#: still at chance too; at 180-189 updates the gap was 0.29-0.49 with 200, 300 and 2,000
+#: training rows (seeds 1-5 each). The grading profile's 3 epochs of 2,000 rows are 189.
+MIN_UPDATES = 180
+
+
+def experiment_settings(profile):
+    """The keyword arguments ``run_loss_experiment`` is called with (but ``seed`` and
+    ``build_fn``): the profile's batch size, and its epochs or as many more as make
+    ``MIN_UPDATES`` updates."""
+    updates_per_epoch = math.ceil(profile.n_train / profile.batch_size)
+    epochs = max(profile.epochs, math.ceil(MIN_UPDATES / updates_per_epoch))
+    return {"epochs": epochs, "batch_size": profile.batch_size, **EXPERIMENT}
+
+
+def _student_maker(build_model):
+    """The student's own ``build_model`` behind the recording builder (the self-check;
+    grading uses the grader's reference builder), recompiled with the loss a run asks for."""
+    def make_model(n_classes, *, loss=RUN_LOSSES["cross_entropy"], **options):
+        model = build_model(n_classes, **options)
+        if loss != RUN_LOSSES["cross_entropy"]:
+            model.compile(optimizer=model.optimizer, loss=loss, metrics=["accuracy"])
+        return model
+    return make_model
+
+
+def step_loss_comparison(ctx):
+    module = ctx.module("loss_experiment")
+    maker = ctx.model_maker() if ctx.use_reference_model else \
+        _student_maker(ctx.module("architecture").build_model)
+    builder = probes.RecordingBuilder(maker, ctx.profile.seed, ctx.known_arrays())
+    probes.keras.utils.set_random_seed(ctx.profile.seed)
+    results = module.run_loss_experiment(
+        ctx.normalized("train"), ctx.data["y_train"], ctx.normalized("val"), ctx.data["y_val"],
+        ctx.log_dir("loss_comparison"), seed=ctx.profile.seed, build_fn=builder,
+        **experiment_settings(ctx.profile))
+    runs, error = [], None
+    try:
+        if not isinstance(results, dict):
+            raise StepError(f"run_loss_experiment returned {type(results).__name__}, expected a "
+                            "dict of {run name: history}")
+        for key, history in results.items():
+            runs.append({"key": probes.key_to_json(key),
+                         "history": probes.history_to_json(history, f"the history for {key!r}")})
+    except StepError as problem:
+        error = str(problem)
+    value = {"runs": runs, "result_error": error, "builder": builder.to_json(),
+             "settings": list(RUN_NAMES)}
+    return value, builder.arrays()
+
+
+def model_loss(model):
+    """The loss a recorded model was built with (the default when the call gave none)."""
+    return (model or {}).get("loss", RUN_LOSSES["cross_entropy"])
+
+
+def run_matches(name, fit, model):
+    """Is this fit the run ``name``: its model compiled with that run's loss?"""
+    return model_loss(model) == RUN_LOSSES[name]
+
+
+def build_experiment(step, profile, data):
+    """The experiment as the grader reads it: one run per loss.
+
+    ``facts["labels"]`` and ``facts["val_labels"]`` say how each fit's labels encode the
+    grader's (``"labels"``, ``"one_hot"`` or None), measured on this, the trusted, side on
+    the arrays the replay trains on; ``facts["full_data"]`` (the shared checks' "trained on
+    the whole data it was given") also requires the labels to be the grader's, in either
+    encoding: one-hot labels of the grader's y_train count as its labels, anything else not."""
+    from grader import runs  # trusted side only (its log reader must not load in a part)
+    experiment = runs.build_experiment(step, "run", RUN_NAMES, data,
+                                       epochs=experiment_settings(profile)["epochs"],
+                                       label="the {} run".format, matches=run_matches)
+    for run in experiment.runs:
+        if run.fit is None:
+            continue
+        run.facts["labels"] = runs.label_encoding(run.fit.get("y"), step.arrays, data, "y_train")
+        run.facts["val_labels"] = None if run.fit.get("y_val") is None else \
+            runs.label_encoding(run.fit.get("y_val"), step.arrays, data, "y_val")
+        run.facts["full_data"] = bool(run.facts.get("full_data")) and \
+            run.facts["labels"] is not None and \
+            (run.fit.get("y_val") is None or run.facts["val_labels"] is not None)
+    return experiment
+
+
+def accuracy_gap(experiment):
+    """Held-out accuracy of the cross-entropy run minus the MSE run's (None if unknown)."""
+    accuracy = {run.setting: run.held_out_accuracy for run in experiment.runs}
+    if None in (accuracy.get("cross_entropy"), accuracy.get("mean_squared_error")):
+        return None
+    return accuracy["cross_entropy"] - accuracy["mean_squared_error"]
+
+
+def _figures(env):
+    """Calibrated figures beyond the per-run ones: how far MSE lags behind cross-entropy."""
+    return {"loss_experiment.accuracy_gap": accuracy_gap(env["loss_comparison"])}
+
+
 PART = Part(
     title="loss functions",
-    graded_modules=("losses",),
+    graded_modules=("losses", "loss_experiment"),
+    needed_modules=("architecture",),
     steps=(step_squared_error_values, step_binary_ce_values, step_sparse_ce_values,
-           step_logit_gradient_values, step_loss_concept_answers),
+           step_logit_gradient_values, step_loss_concept_answers, step_loss_comparison),
+    experiments={"loss_comparison": Sweep(
+        setting="run", settings=RUN_NAMES, label="the {} run", metrics="loss_experiment",
+        build=build_experiment)},
     record_checks={"squared_error_values": one_output_per_case(len(MSE_CASES), each=dict),
                    "binary_ce_values": one_output_per_case(len(BCE_CASES), each=dict),
                    "sparse_ce_values": one_output_per_case(len(SCCE_CASES), each=dict),
                    "logit_gradient_values": one_output_per_case(len(GRADIENT_CASES), each=dict),
                    "loss_concept_answers": every_question},
+    reference_builder=True,
+    extra_metrics=_figures,
     inputs=questions,
 )
