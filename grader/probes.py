@@ -384,12 +384,15 @@ def run_experiment(ctx, step_name, module_name, function_name, settings_keyword,
 
     ``y_train``/``y_val`` default to the grader's labels (pass them with a subset of the
     inputs); ``make_model`` to ``ctx.model_maker()`` (a part whose self-check builds with
-    another student function passes that one).
+    another student function passes that one); ``epochs`` (in ``kwargs``) to the profile's.
+    ``settings_keyword=None``: the function takes no settings argument, ``settings`` names
+    the runs it must return (an experiment of named runs).
     """
     module = ctx.module(module_name)
     builder = RecordingBuilder(make_model or ctx.model_maker(), ctx.profile.seed,
                                ctx.known_arrays())
-    arguments = dict(epochs=ctx.profile.epochs, seed=ctx.profile.seed, build_fn=builder, **kwargs)
+    arguments = {"epochs": ctx.profile.epochs, **kwargs, "seed": ctx.profile.seed,
+                 "build_fn": builder}
     if settings_keyword is not None:
         arguments[settings_keyword] = tuple(settings)
     keras.utils.set_random_seed(ctx.profile.seed)
@@ -400,8 +403,9 @@ def run_experiment(ctx, step_name, module_name, function_name, settings_keyword,
     runs = []
     try:
         if not isinstance(results, dict):
+            kind = "setting" if settings_keyword is not None else "run name"
             raise StepError(f"{function_name} returned {type(results).__name__}, expected a dict "
-                            "of {setting: history}")
+                            f"of {{{kind}: history}}")
         for key, history in results.items():
             runs.append({"key": key_to_json(key),
                          "history": history_to_json(history, f"the history for {key!r}")})

@@ -22,7 +22,7 @@ import numpy as np
 from grader import probes
 from grader.choices import every_question, questions, record_answers
 from grader.parts import Part, Sweep, one_output_per_case
-from grader.probes import StepError, student_traceback, value_record
+from grader.probes import student_traceback, value_record
 
 #: ``(y_true, y_pred)`` pairs for ``mean_squared_error``.
 MSE_CASES = (
@@ -205,28 +205,12 @@ def _student_maker(build_model):
 
 
 def step_loss_comparison(ctx):
-    module = ctx.module("loss_experiment")
     maker = ctx.model_maker() if ctx.use_reference_model else \
         _student_maker(ctx.module("architecture").build_model)
-    builder = probes.RecordingBuilder(maker, ctx.profile.seed, ctx.known_arrays())
-    probes.keras.utils.set_random_seed(ctx.profile.seed)
-    results = module.run_loss_experiment(
-        ctx.normalized("train"), ctx.data["y_train"], ctx.normalized("val"), ctx.data["y_val"],
-        ctx.log_dir("loss_comparison"), seed=ctx.profile.seed, build_fn=builder,
-        **experiment_settings(ctx.profile))
-    runs, error = [], None
-    try:
-        if not isinstance(results, dict):
-            raise StepError(f"run_loss_experiment returned {type(results).__name__}, expected a "
-                            "dict of {run name: history}")
-        for key, history in results.items():
-            runs.append({"key": probes.key_to_json(key),
-                         "history": probes.history_to_json(history, f"the history for {key!r}")})
-    except StepError as problem:
-        error = str(problem)
-    value = {"runs": runs, "result_error": error, "builder": builder.to_json(),
-             "settings": list(RUN_NAMES)}
-    return value, builder.arrays()
+    return probes.run_experiment(ctx, "loss_comparison", "loss_experiment",
+                                 "run_loss_experiment", None, RUN_NAMES, ctx.normalized("train"),
+                                 ctx.normalized("val"), make_model=maker,
+                                 **experiment_settings(ctx.profile))
 
 
 def model_loss(model):

@@ -222,26 +222,11 @@ def _student_maker(module):
 def step_regularization_experiment(ctx):
     module = ctx.module("regularization")
     maker = ctx.model_maker() if ctx.use_reference_model else _student_maker(module)
-    builder = probes.RecordingBuilder(maker, ctx.profile.seed, ctx.known_arrays())
     x_train, y_train = subset(ctx.data)
-    probes.keras.utils.set_random_seed(ctx.profile.seed)
-    results = module.run_regularization_experiment(
-        x_train, y_train, ctx.normalized("val"), ctx.data["y_val"],
-        ctx.log_dir("regularization_experiment"), seed=ctx.profile.seed, build_fn=builder,
-        **EXPERIMENT)
-    runs, error = [], None
-    try:
-        if not isinstance(results, dict):
-            raise StepError(f"run_regularization_experiment returned {type(results).__name__}, "
-                            "expected a dict of {run name: history}")
-        for key, history in results.items():
-            runs.append({"key": probes.key_to_json(key),
-                         "history": probes.history_to_json(history, f"the history for {key!r}")})
-    except StepError as problem:
-        error = str(problem)
-    value = {"runs": runs, "result_error": error, "builder": builder.to_json(),
-             "settings": list(RUN_NAMES)}
-    return value, builder.arrays()
+    return probes.run_experiment(ctx, "regularization_experiment", "regularization",
+                                 "run_regularization_experiment", None, RUN_NAMES, x_train,
+                                 ctx.normalized("val"), y_train=y_train, make_model=maker,
+                                 **EXPERIMENT)
 
 
 def _trained_on(fit, arrays, known):
