@@ -9,6 +9,9 @@ replay gives (or, for a record that does not tell the truth, must not be).
 
 import copy
 import json
+import os
+import subprocess
+import sys
 import time
 import types
 
@@ -18,6 +21,8 @@ import pytest
 from grader import probes, reference_model, replay
 from grader.config import GRADE
 from grader.sandbox import replayer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 probes.prepare_worker()
 keras = probes.keras
@@ -93,6 +98,66 @@ def test_replay_reproduces_every_option_and_early_stopping(recorded, data):
         assert replay.distance(_weights(arrays, index), entry["probabilities"], job) \
             <= replay.FINGERPRINT_TOLERANCE
     assert replayed[jobs[0].digest]["history"]["loss"] == pytest.approx(history["loss"], rel=1e-4)
+
+
+#: The worker's replay in a process of its own, as the worker runs it: TensorFlow imported
+#: and prepared but never run before the fork (this test process has trained, and a child
+#: forked from it would hang in TensorFlow's thread pools). Notes which process trained
+#: which job.
+REPLAY_LIKE_THE_WORKER = """
+import json, os, sys
+import numpy as np
+from grader import probes
+from grader.sandbox import replayer
+probes.prepare_worker(threads=2)
+data_file, folder, processes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with np.load(data_file) as archive:
+    data = {name: archive[name] for name in archive.files}
+real_replay_job = replayer._replay_job
+def noting(job, *rest):
+    open(os.path.join(folder, job["id"] + "." + str(os.getpid()) + ".trained"), "w").close()
+    return real_replay_job(job, *rest)
+replayer._replay_job = noting
+print(json.dumps(replayer.run_replay({"replay": folder, "wall_seconds": 300}, data, (),
+                                     processes=processes)))
+"""
+
+
+class FreshWorker:
+    def __init__(self, data, processes, scratch):
+        self.data, self.processes, self.scratch = data, processes, scratch
+        self.trained, self.reply = [], None
+
+    def replay(self, folder, wall_seconds):
+        data_file = os.path.join(self.scratch, "data.npz")
+        np.savez(data_file, **self.data)
+        done = subprocess.run([sys.executable, "-c", REPLAY_LIKE_THE_WORKER, data_file, folder,
+                               str(self.processes)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        self.reply = json.loads(done.stdout.strip().splitlines()[-1])
+        self.trained = sorted(name for name in os.listdir(folder) if name.endswith(".trained"))
+        return self.reply
+
+
+def test_two_replay_processes_train_each_job_once_with_the_same_results(recorded, data,
+                                                                         tmp_path):
+    """Two forked replay processes share the jobs (each claims the next one): every job is
+    trained by exactly one of them, and the weights and histories are those one process
+    gives."""
+    record, arrays, _ = recorded
+    jobs = _jobs(record, arrays, data)
+    results = {}
+    for processes in (1, 2):
+        worker = FreshWorker(data, processes, tmp_path)
+        results[processes] = replay.run_jobs(jobs, worker, 300)
+        assert worker.reply["replayed"] and worker.reply["processes"] == processes
+        assert sorted(name.split(".")[0] for name in worker.trained) == \
+            sorted(f"job{index}" for index in range(len(jobs))), worker.trained
+        assert len({name.split(".")[1] for name in worker.trained}) <= processes
+    for job in jobs:
+        assert results[2][job.digest]["history"] == results[1][job.digest]["history"]
+        assert results[2][job.digest]["probabilities"] == results[1][job.digest]["probabilities"]
 
 
 LIES = (("models", "dropout", 0.6), ("models", "l2", 0.1), ("models", "batch_norm", False),
@@ -194,10 +259,23 @@ def test_a_job_that_fails_in_the_replay_costs_its_run_only(recorded, data, monke
     assert not run.verified and "could not re-train" in run.replay_problem
 
 
-def test_a_replay_that_runs_out_of_time_keeps_the_jobs_it_finished(recorded, data, monkeypatch):
-    """The replay child is stopped at its wall limit: the jobs it finished are still used,
-    the job it was on and those after it are unverified with a message saying why, and the
-    grade goes on (before, the whole grade failed as the grader's own error)."""
+class ForkingWorker:
+    """The worker's own path: ``processes`` forked children, killed at the limit."""
+
+    def __init__(self, data, processes):
+        self.data, self.processes = data, processes
+
+    def replay(self, folder, wall_seconds):
+        return replayer.run_replay({"replay": folder, "wall_seconds": wall_seconds}, self.data,
+                                   (), processes=self.processes)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_replay_that_runs_out_of_time_keeps_the_jobs_it_finished(recorded, data, monkeypatch,
+                                                                   processes):
+    """The replay children are stopped at their wall limit: the jobs they finished are still
+    used, the job one was on and those after it are unverified with a message saying why,
+    and the grade goes on (before, the whole grade failed as the grader's own error)."""
     record, arrays, _ = recorded
     jobs = _jobs(record, arrays, data)
 
@@ -206,15 +284,10 @@ def test_a_replay_that_runs_out_of_time_keeps_the_jobs_it_finished(recorded, dat
             time.sleep(120)
         return _weights(arrays, 0), {"loss": [1.0]}
 
-    class ForkingWorker:  # the worker's own path: a forked child, killed at the limit
-        def replay(self, folder, wall_seconds):
-            return replayer.run_replay({"replay": folder, "wall_seconds": wall_seconds}, data,
-                                       ())
-
     monkeypatch.setattr(replayer, "_replay_job", first_quick_second_endless)
     monkeypatch.setattr(replay, "write_cached", lambda job, entry: None)  # keep the cache real
     started = time.monotonic()
-    replayed = replay.run_jobs(jobs, ForkingWorker(), 3)
+    replayed = replay.run_jobs(jobs, ForkingWorker(data, processes), 3)
     assert time.monotonic() - started < 30
     assert replayed[jobs[0].digest]["history"] == {"loss": [1.0]}
     assert replayed[jobs[1].digest] == {"out_of_time": True}

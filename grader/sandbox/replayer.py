@@ -39,7 +39,10 @@ def _array(reference, known, jobs_dir):
 
 
 def replay_jobs(jobs_dir, data):
-    """Train every job of ``jobs_dir/jobs.json``; write weights and histories to ``out/``."""
+    """Train every job of ``jobs_dir/jobs.json``; write weights and histories to ``out/``.
+
+    Several processes may run this on one folder at once: each takes the next job no one
+    has claimed (``out/<job id>.claim``, created exclusively), in the listing's order."""
     from grader import probes, reference_model
     keras = probes.keras
     with open(os.path.join(jobs_dir, "jobs.json")) as handle:
@@ -49,6 +52,8 @@ def replay_jobs(jobs_dir, data):
     known = known_arrays(data)
     make_model = reference_model.builder(keras)
     for job in jobs:
+        if not _claim(out, job["id"]):
+            continue
         try:
             weights, values = _replay_job(job, make_model, keras, known, jobs_dir)
         except Exception as error:  # settings that do not train: that run is not verified
@@ -57,6 +62,16 @@ def replay_jobs(jobs_dir, data):
         np.savez(os.path.join(out, job["id"] + ".npz"),
                  **{f"w{i}": w for i, w in enumerate(weights)})
         _write_record(out, job["id"], {"history": values})
+
+
+def _claim(out, job_id):
+    """True for the one process that claims the job first."""
+    try:
+        os.close(os.open(os.path.join(out, job_id + ".claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY,
+                         0o600))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _write_record(out, job_id, record):
@@ -92,38 +107,52 @@ def _replay_job(job, make_model, keras, known, jobs_dir):
     return model.get_weights(), values
 
 
-def run_replay(request, data, control_fds):
-    """Fork a clean child that replays the jobs; wait for it within the wall limit."""
+def run_replay(request, data, control_fds, processes=1):
+    """Fork ``processes`` clean children that replay the jobs between them (each takes the
+    next unclaimed job); wait for them within the wall limit.
+
+    A small model trains on about one core whatever TensorFlow's thread count, so on two
+    cores two children halve the replay's time (``worker.replay_processes`` decides how many
+    the container's CPUs and memory allow)."""
     started = time.monotonic()
     wall = float(request.get("wall_seconds") or 300.0)
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            for fd in control_fds:
-                os.close(fd)
-            replay_jobs(request["replay"], data)
-        except BaseException:  # noqa: BLE001 - reported through the exit code and the log
-            import traceback
-            traceback.print_exc()
-            code = 70
-        os._exit(code)
-    status = None
-    while status is None:
-        done, raw = os.waitpid(pid, os.WNOHANG)
-        if done:
-            status = raw
-        elif time.monotonic() - started > wall:
+    pids = []
+    for _ in range(max(1, int(processes))):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                for fd in control_fds:
+                    os.close(fd)
+                replay_jobs(request["replay"], data)
+            except BaseException:  # noqa: BLE001 - reported through the exit code and the log
+                import traceback
+                traceback.print_exc()
+                code = 70
+            os._exit(code)
+        pids.append(pid)
+    statuses = {}
+    while len(statuses) < len(pids):
+        for pid in pids:
+            if pid not in statuses:
+                done, raw = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    statuses[pid] = raw
+        if len(statuses) == len(pids):
+            break
+        if time.monotonic() - started > wall:
             # The grade's time for replays is spent: the jobs done so far keep their
             # records, the others are not replayed (their runs are unverified, nothing
             # else is lost; see grader.replay.run_jobs).
-            os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
+            for pid in pids:
+                if pid not in statuses:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
             return {"replayed": True, "timed_out": True, "problem": None,
                     "wall_seconds": round(time.monotonic() - started, 3)}
-        else:
-            time.sleep(_POLL_SECONDS)
-    ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    return {"replayed": ok,
-            "problem": None if ok else f"the replay process ended with status {status}",
-            "wall_seconds": round(time.monotonic() - started, 3)}
+        time.sleep(_POLL_SECONDS)
+    failed = [raw for raw in statuses.values()
+              if not (os.WIFEXITED(raw) and os.WEXITSTATUS(raw) == 0)]
+    return {"replayed": not failed,
+            "problem": f"a replay process ended with status {failed[0]}" if failed else None,
+            "processes": len(pids), "wall_seconds": round(time.monotonic() - started, 3)}

@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 
-from grader.config import Limits
+from grader.config import PART_MEMORY_MB, Limits
 from grader.sandbox import cgroup, oslimits, replayer, scratch
 
 _POLL_SECONDS = 0.05
@@ -268,6 +268,19 @@ def usable_cpus():
     return max(1, count)
 
 
+#: The most replay processes at once (``replayer.run_replay``).
+MAX_REPLAY_PROCESSES = 2
+
+
+def replay_processes(limits):
+    """One replay process per usable CPU, at most ``MAX_REPLAY_PROCESSES``; one only when
+    a part's memory limit is below the full ``PART_MEMORY_MB`` (the container is small:
+    each replay process holds about 200 MB of its own)."""
+    if limits.memory_mb < PART_MEMORY_MB[0]:
+        return 1
+    return min(MAX_REPLAY_PROCESSES, usable_cpus())
+
+
 def main(argv):
     """Serve part requests until stdin closes."""
     data_path, limits_json = argv[1], argv[2]
@@ -291,7 +304,8 @@ def main(argv):
     for line in sys.stdin:
         request = json.loads(line)
         if "replay" in request:  # grader-only training, in a child that never runs student code
-            reply = replayer.run_replay(request, data, (control_in, control_out))
+            reply = replayer.run_replay(request, data, (control_in, control_out),
+                                        processes=replay_processes(limits))
         else:
             reply = run_request(request, data, (control_in, control_out), limits, identity, sandbox)
         reply_stream.write(json.dumps(reply) + "\n")
