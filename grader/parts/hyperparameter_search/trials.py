@@ -69,12 +69,20 @@ def label(configuration):
     return f"lr{configuration[0]:g}_units{configuration[1]:g}"
 
 
+def same_value(name, a, b):
+    """Is ``a`` the value ``b`` of hyperparameter ``name``? Learning rates within a relative
+    1e-6 (a float printed and read back), hidden units exactly."""
+    if name == "learning_rate":
+        return math.isclose(float(a), float(b), rel_tol=1e-6)
+    return float(a) == float(b)
+
+
 def same_config(a, b):
     """Are two ``(learning_rate, hidden_units)`` the same configuration?"""
     if a is None or b is None or any(isinstance(v, bool) or not isinstance(v, (int, float))
                                      for v in (*a, *b)):
         return False
-    return math.isclose(a[0], b[0], rel_tol=1e-6) and float(a[1]) == float(b[1])
+    return same_value("learning_rate", a[0], b[0]) and same_value("hidden_units", a[1], b[1])
 
 
 def in_space(configuration):
@@ -554,8 +562,7 @@ def _declared_values(configuration, declared):
     values = {}
     for name, value in zip(("learning_rate", "hidden_units"), configuration):
         options = dict(declared).get(name) or []
-        match = [option for option in options if math.isclose(float(option), float(value),
-                                                                rel_tol=1e-6)]
+        match = [option for option in options if same_value(name, option, value)]
         if not match:
             return None
         values[name] = match[0]
