@@ -358,12 +358,14 @@ def _modules_digest(folder):
     return digest.hexdigest()
 
 
-_checked_before = []
+#: Has this session's self-check graded every part once? (Then a change grades one part.)
+_checked_every_part = False
 
 
 def _self_check(folder, seed, part):
     """The public self-check: of every part the first time, then of ``part`` only once a
     module changed; each report kept while the modules stay the same."""
+    global _checked_every_part
     from grader import engine
     from grader.config import CHECK
     key = (str(Path(folder).resolve()), seed, _modules_digest(folder))
@@ -373,8 +375,8 @@ def _self_check(folder, seed, part):
     if any(kept[:3] != key for kept in _reports):
         _reports.clear()
     profile = CHECK.with_seed(seed) if seed is not None else CHECK
-    only = [part] if _checked_before and part is not None else None
-    _checked_before.append(True)
+    only = [part] if _checked_every_part and part is not None else None
+    _checked_every_part = True
     _reports[key + (only[0] if only else None,)] = report = engine.grade(
         str(folder), profile=profile, include_hidden=False, parts=only)
     return report

@@ -195,7 +195,7 @@ def test_notebook_check_regrades_only_its_part_after_an_edit(tmp_path, monkeypat
     monkeypatch.setattr(engine, "grade", lambda path, **kwargs: calls.append(kwargs["parts"]) or
                         engine.GradeReport(results=[], notes=[], part_outcomes={}, seconds=0.0))
     monkeypatch.setattr(nbtools, "_reports", {})
-    monkeypatch.setattr(nbtools, "_checked_before", [])
+    monkeypatch.setattr(nbtools, "_checked_every_part", False)
     nbtools.check("normalization", folder=str(folder))
     nbtools.check("batch_size", folder=str(folder))
     assert calls == [None]
