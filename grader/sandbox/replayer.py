@@ -132,7 +132,7 @@ def run_replay(request, data, control_fds, processes=1):
             os._exit(code)
         pids.append(pid)
     statuses = {}
-    while len(statuses) < len(pids):
+    while True:
         for pid in pids:
             if pid not in statuses:
                 done, raw = os.waitpid(pid, os.WNOHANG)
